@@ -1,0 +1,161 @@
+# braid — multi-link UDP bonding relay.
+#
+#   make            build braidd, the tools and the test programs
+#   make check      install missing Debian packages, build, run every test
+#   make demo       install, build, run an edge and a hub over 3 links with live stats
+#   make bench      latency benchmark: braid vs two bare forwarders vs direct (JSON out)
+#   make SANITIZE=address,undefined check   the same tests under ASan + UBSan
+#
+# Variables: V=1 (show commands), WERROR=1 (warnings are errors; CI sets it),
+# SANITIZE=..., PREFIX, DESTDIR.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+PREFIX  ?= /usr/local
+
+LIBS_CORE := liburing libsodium
+LIBS_FEC  := libisal
+LIBS_TEST := check
+
+override CFLAGS += -std=gnu11 -pthread \
+	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wvla -Wno-missing-field-initializers \
+	-D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+	-MMD -MP -Iinclude -Isrc
+override LDFLAGS += -pthread -pie -Wl,-z,relro,-z,now
+
+ifeq ($(WERROR),1)
+override CFLAGS += -Werror
+endif
+
+ifneq ($(SANITIZE),)
+B := build-san
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SANITIZE)
+# ASan brings its own allocator; jemalloc would hide every heap error from it.
+JEMALLOC_LIBS :=
+else
+B := build
+JEMALLOC_LIBS := $(shell $(PKG_CONFIG) --libs jemalloc 2>/dev/null)
+override CFLAGS += -DBRAID_JEMALLOC
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_CORE) $(LIBS_FEC) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_CORE) $(LIBS_FEC) 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_TEST) 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_TEST) 2>/dev/null)
+override CFLAGS += $(PKG_CFLAGS)
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+# --- libraries -------------------------------------------------------------
+SCHED_SRC := $(wildcard sched/*.c)
+FEC_SRC   := $(wildcard fec/*.c)
+# Everything in src/ but the daemon's main() forms libbraid, which the tests,
+# the simulator and the tools link against.
+CORE_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+
+SCHED_LIB := $(B)/libbraid_sched.a
+FEC_LIB   := $(B)/libbraid_fec.a
+CORE_LIB  := $(B)/libbraid.a
+ALL_LIBS  := $(CORE_LIB) $(SCHED_LIB) $(if $(FEC_SRC),$(FEC_LIB))
+LINK_LIBS := $(ALL_LIBS) $(PKG_LIBS) -lm
+
+# --- programs --------------------------------------------------------------
+BRAIDD    := $(B)/braidd
+TOOL_SRC  := $(wildcard tools/*.c)
+TOOLS     := $(patsubst tools/%.c,$(B)/%,$(TOOL_SRC))
+SIM       := $(B)/braid-sim
+
+UNIT_SRC  := $(wildcard test/unit/check_*.c) $(wildcard sched/tests/check_*.c) $(wildcard fec/tests/check_*.c)
+UNIT_BIN  := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
+
+# Fuzz harnesses: built plain (FUZZ_STANDALONE main() replays the files it is
+# given) so `make check` runs every corpus under the same flags, sanitizers
+# included; `make fuzz` builds them with clang's libFuzzer and runs each.
+FUZZ_SRC  := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(patsubst test/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+
+all: $(BRAIDD) $(TOOLS) $(SIM) $(UNIT_BIN) $(FUZZ_BIN)
+
+$(B)/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(SCHED_LIB): $(SCHED_SRC:%.c=$(B)/%.o)
+$(FEC_LIB): $(FEC_SRC:%.c=$(B)/%.o)
+$(CORE_LIB): $(CORE_SRC:%.c=$(B)/%.o)
+$(SCHED_LIB) $(FEC_LIB) $(CORE_LIB):
+	$(call say,AR,$@)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BRAIDD): $(B)/src/main.o $(ALL_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(JEMALLOC_LIBS)
+
+$(B)/%: $(B)/tools/%.o $(ALL_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS)
+
+$(SIM): $(B)/test/sim/sim.o $(ALL_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS)
+
+$(UNIT_BIN): $(B)/%: $(B)/%.o $(ALL_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(CHECK_LIBS)
+
+$(UNIT_BIN:%=%.o): override CFLAGS += $(CHECK_CFLAGS)
+
+$(B)/fuzz/%: test/fuzz/%.c $(ALL_LIBS)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -DFUZZ_STANDALONE $(LDFLAGS) -o $@ $< $(LINK_LIBS)
+
+# libFuzzer needs clang and its own build of the libraries.
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# --- dependencies on a fresh machine ----------------------------------------
+deps:
+	@scripts/deps.sh
+
+# --- tests -----------------------------------------------------------------
+SIM_SEEDS ?= 300
+
+check: deps
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory test
+
+# Runs the tests against what is built; `check` installs and builds first.
+test: all
+	@scripts/run-tests.sh $(B) $(SIM_SEEDS)
+
+unit: $(UNIT_BIN)
+	@scripts/run-tests.sh $(B) 0 unit
+
+# --- demo and benchmarks -----------------------------------------------------
+demo: deps
+	$(MAKE) --no-print-directory all
+	@scripts/demo.sh $(B)
+
+bench: deps
+	$(MAKE) --no-print-directory all
+	@scripts/bench-latency.sh $(B)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps check test unit demo bench fuzz clean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

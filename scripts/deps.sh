@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages braid builds, tests and demonstrates with, if any
+# is missing. Every package is named here; nothing is fetched from elsewhere.
+set -euo pipefail
+
+pkgs=(
+	build-essential pkg-config
+	liburing-dev libisal-dev libjemalloc-dev libsodium-dev
+	check libsubunit-dev
+	iproute2 sockperf procps jq
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages: ${missing[*]}" >&2
+	echo "deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
