@@ -1,0 +1,146 @@
+/* braid wire format, version 1.
+ *
+ * Every tunnel packet is one UDP datagram:
+ *
+ *   offset size  field           (all integers big-endian)
+ *   0      1     version         BRAID_WIRE_VERSION
+ *   1      1     type            enum wire_type
+ *   2      2     reserved        zero on send; a packet with non-zero bits is malformed
+ *   4      4     session         session id, in the clear so a load balancer can steer
+ *   8      8     counter         per-session, per-direction packet counter: the AEAD
+ *                                nonce and the replay-window index
+ *   16     ...   ciphertext      the inner header and body, ChaCha20-Poly1305 (IETF)
+ *   end-16 16    tag             over the 16-byte outer header (as associated data)
+ *                                and the ciphertext
+ *
+ * Handshake packets (HS_INIT, HS_RESP) use the same outer header with counter 0
+ * and a body of their own (struct wire_hs), authenticated by a key derived from
+ * the pre-shared key only; see crypto.h.
+ *
+ * Inner header of DATA (and, later, PARITY) packets, 16 bytes, then the payload:
+ *   0  4  bond_seq     bond-wide sequence number, wraps
+ *   4  4  link_seq     per-link sequence number of this sender, wraps
+ *   8  4  tx_us        sender's monotonic clock in microseconds, truncated
+ *   12 2  flow         application flow id
+ *   14 1  link_id      the sender's id of the link this copy went out on
+ *   15 1  flags        zero for now
+ *
+ * PROBE body (24 bytes): link_id u8, pad u8[3], probe_seq u32, tx_ns u64,
+ *   rx_pkts u32 (data packets received on this link from the peer so far),
+ *   rx_lost u32 (per-link sequence gaps seen on this link from the peer).
+ * PROBE_REPLY body: the probe's link_id, probe_seq and tx_ns echoed, then the
+ *   replier's own rx_pkts and rx_lost for that link, then jitter_us u32 (the
+ *   replier's RFC 3550 interarrival jitter estimate for that link), 28 bytes.
+ */
+#ifndef BRAID_WIRE_H
+#define BRAID_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BRAID_WIRE_VERSION   1
+#define WIRE_OUTER_LEN       16
+#define WIRE_TAG_LEN         16
+#define WIRE_DATA_HDR_LEN    16
+#define WIRE_PROBE_LEN       24
+#define WIRE_PROBE_REPLY_LEN 28
+/* Largest datagram braid reads or writes on a link, and the slab buffer size. */
+#define BRAID_PKT_MAX        2048
+/* Largest application datagram carried: what fits in BRAID_PKT_MAX after the
+ * outer header, the inner DATA header and the tag. */
+#define BRAID_PAYLOAD_MAX    (BRAID_PKT_MAX - WIRE_OUTER_LEN - WIRE_DATA_HDR_LEN - WIRE_TAG_LEN)
+/* Every tunnel packet is at least this long (outer header + tag). */
+#define WIRE_MIN_LEN         (WIRE_OUTER_LEN + WIRE_TAG_LEN)
+
+enum wire_type {
+	WIRE_DATA        = 1,
+	WIRE_PROBE       = 2,
+	WIRE_PROBE_REPLY = 3,
+	WIRE_HS_INIT     = 4,
+	WIRE_HS_RESP     = 5,
+	/* Reserved for loss recovery; parsed as known types, not yet sent. */
+	WIRE_PARITY      = 6,
+	WIRE_NACK        = 7,
+	WIRE_ACK         = 8,
+	WIRE_TYPE_MAX    = 8,
+};
+
+struct wire_outer {
+	uint8_t  version;
+	uint8_t  type;
+	uint32_t session;
+	uint64_t counter;
+};
+
+struct wire_data {
+	uint32_t bond_seq;
+	uint32_t link_seq;
+	uint32_t tx_us;
+	uint16_t flow;
+	uint8_t  link_id;
+	uint8_t  flags;
+};
+
+struct wire_probe {
+	uint8_t  link_id;
+	uint32_t probe_seq;
+	uint64_t tx_ns;
+	uint32_t rx_pkts;
+	uint32_t rx_lost;
+	uint32_t jitter_us;	/* PROBE_REPLY only */
+};
+
+/* Handshake body (after the outer header, before the tag), 48 bytes:
+ *   0  32 nonce      the sender's fresh random nonce
+ *   32  8 time_ns    HS_INIT: the edge's wall clock (CLOCK_REALTIME) in ns; the hub
+ *                    accepts only a value above the last one it accepted, so a
+ *                    replayed HS_INIT is refused. HS_RESP: echo of the init's.
+ *   40  8 reserved   zero
+ */
+#define WIRE_HS_NONCE_LEN 32
+#define WIRE_HS_BODY_LEN  48
+#define WIRE_HS_LEN       (WIRE_OUTER_LEN + WIRE_HS_BODY_LEN + WIRE_TAG_LEN)
+
+struct wire_hs {
+	uint8_t  nonce[WIRE_HS_NONCE_LEN];
+	uint64_t time_ns;
+};
+
+/* A bounds-checked reader over a byte range: every wire and control parser
+ * reads through it. A read past the end sets `err` and returns zero; callers
+ * check `err` once at the end instead of after every field. */
+struct wire_reader {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	int err;
+};
+
+void wire_reader_init(struct wire_reader *r, const void *p, size_t len);
+uint8_t wire_read_u8(struct wire_reader *r);
+uint16_t wire_read_u16(struct wire_reader *r);
+uint32_t wire_read_u32(struct wire_reader *r);
+uint64_t wire_read_u64(struct wire_reader *r);
+/* Copies n bytes out; on a short buffer zeroes dst and sets err. */
+void wire_read_bytes(struct wire_reader *r, void *dst, size_t n);
+/* Returns a pointer to the next n bytes and advances, or NULL (err set). */
+const uint8_t *wire_read_ptr(struct wire_reader *r, size_t n);
+size_t wire_reader_left(const struct wire_reader *r);
+
+/* Writers: put fixed-size fields at p, return the bytes written. The caller
+ * guarantees room (all sizes are the constants above). */
+size_t wire_put_outer(uint8_t *p, const struct wire_outer *o);
+size_t wire_put_data(uint8_t *p, const struct wire_data *d);
+size_t wire_put_probe(uint8_t *p, const struct wire_probe *pr, int reply);
+size_t wire_put_hs(uint8_t *p, const struct wire_hs *hs);
+
+/* Parsers: 0 on success, -EBADMSG for a malformed field (wrong version,
+ * unknown type, reserved bits set), -EMSGSIZE for too short or too long input.
+ * wire_parse_outer checks the whole datagram length: at least WIRE_MIN_LEN and
+ * at most BRAID_PKT_MAX; handshake types must be exactly WIRE_HS_LEN. */
+int wire_parse_outer(const uint8_t *pkt, size_t len, struct wire_outer *o);
+int wire_parse_data(const uint8_t *p, size_t len, struct wire_data *d);
+int wire_parse_probe(const uint8_t *p, size_t len, struct wire_probe *pr, int reply);
+int wire_parse_hs(const uint8_t *p, size_t len, struct wire_hs *hs);
+
+#endif

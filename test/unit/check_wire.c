@@ -1,0 +1,585 @@
+/* Wire format: layouts byte for byte, round trips, and every malformed or
+ * truncated input the parsers must refuse.
+ *
+ * Inputs for the negative cases are copied into heap buffers of exactly the
+ * length under test, so under ASan a parser that reads one byte too far fails
+ * loudly instead of reading stale bytes from a larger buffer. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "braid/wire.h"
+
+/* Runs a parser-like call on a private exact-length copy of src[0..len). */
+static uint8_t *exact_copy(const uint8_t *src, size_t len)
+{
+	uint8_t *p = malloc(len ? len : 1);
+
+	ck_assert_ptr_nonnull(p);
+	if (len)
+		memcpy(p, src, len);
+	return p;
+}
+
+static int parse_outer_exact(const uint8_t *src, size_t len)
+{
+	struct wire_outer o;
+	uint8_t *p = exact_copy(src, len);
+	int ret = wire_parse_outer(p, len, &o);
+
+	free(p);
+	return ret;
+}
+
+/* A valid outer header of the given type in a BRAID_PKT_MAX buffer. */
+static void make_outer(uint8_t *pkt, uint8_t type)
+{
+	struct wire_outer o = {
+		.version = BRAID_WIRE_VERSION, .type = type,
+		.session = 0xdeadbeef, .counter = 0x0102030405060708ULL,
+	};
+
+	memset(pkt, 0xa5, BRAID_PKT_MAX);
+	ck_assert_uint_eq(wire_put_outer(pkt, &o), WIRE_OUTER_LEN);
+}
+
+static size_t valid_len(uint8_t type)
+{
+	return (type == WIRE_HS_INIT || type == WIRE_HS_RESP) ? WIRE_HS_LEN : 100;
+}
+
+/* --- reader ------------------------------------------------------------- */
+
+START_TEST(reader_reads_big_endian_to_the_end)
+{
+	const uint8_t buf[] = {
+		0x01,
+		0x02, 0x03,
+		0x04, 0x05, 0x06, 0x07,
+		0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+		0xaa, 0xbb, 0xcc,
+	};
+	uint8_t two[2];
+	struct wire_reader r;
+	const uint8_t *q;
+
+	wire_reader_init(&r, buf, sizeof(buf));
+	ck_assert_uint_eq(wire_reader_left(&r), sizeof(buf));
+	ck_assert_uint_eq(wire_read_u8(&r), 0x01);
+	ck_assert_uint_eq(wire_read_u16(&r), 0x0203);
+	ck_assert_uint_eq(wire_read_u32(&r), 0x04050607);
+	ck_assert_uint_eq(wire_read_u64(&r), 0x08090a0b0c0d0e0fULL);
+	wire_read_bytes(&r, two, 2);
+	ck_assert_uint_eq(two[0], 0xaa);
+	ck_assert_uint_eq(two[1], 0xbb);
+	q = wire_read_ptr(&r, 1);
+	ck_assert_ptr_eq(q, buf + sizeof(buf) - 1);
+	ck_assert_uint_eq(wire_reader_left(&r), 0);
+	ck_assert_int_eq(r.err, 0);
+	/* A zero-length read at the very end is not an error. */
+	wire_read_bytes(&r, two, 0);
+	ck_assert_int_eq(r.err, 0);
+}
+END_TEST
+
+/* One entry per read width: a buffer one byte short of it fails. */
+START_TEST(reader_past_end_sets_err_and_returns_zero)
+{
+	const uint8_t ff[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const size_t width = (size_t[]){ 1, 2, 4, 8 }[_i];
+	struct wire_reader r;
+	uint8_t *p = exact_copy(ff, width - 1);
+	uint64_t v;
+
+	wire_reader_init(&r, p, width - 1);
+	switch (width) {
+	case 1: v = wire_read_u8(&r); break;
+	case 2: v = wire_read_u16(&r); break;
+	case 4: v = wire_read_u32(&r); break;
+	default: v = wire_read_u64(&r); break;
+	}
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_ne(r.err, 0);
+	/* A failed read consumes nothing. */
+	ck_assert_uint_eq(wire_reader_left(&r), width - 1);
+	free(p);
+}
+END_TEST
+
+START_TEST(reader_err_is_sticky)
+{
+	const uint8_t buf[4] = { 1, 2, 3, 4 };
+	struct wire_reader r;
+
+	wire_reader_init(&r, buf, sizeof(buf));
+	ck_assert_uint_eq(wire_read_u64(&r), 0);
+	ck_assert_int_ne(r.err, 0);
+	/* These would fit, but after an error nothing reads. */
+	ck_assert_uint_eq(wire_read_u8(&r), 0);
+	ck_assert_uint_eq(wire_read_u16(&r), 0);
+	ck_assert_ptr_null(wire_read_ptr(&r, 1));
+	ck_assert_int_ne(r.err, 0);
+}
+END_TEST
+
+START_TEST(reader_short_bytes_zeroes_dst)
+{
+	const uint8_t buf[3] = { 1, 2, 3 };
+	uint8_t dst[4];
+	struct wire_reader r;
+
+	memset(dst, 0x77, sizeof(dst));
+	wire_reader_init(&r, buf, sizeof(buf));
+	wire_read_bytes(&r, dst, sizeof(dst));
+	ck_assert_int_ne(r.err, 0);
+	for (size_t i = 0; i < sizeof(dst); i++)
+		ck_assert_uint_eq(dst[i], 0);
+}
+END_TEST
+
+START_TEST(reader_huge_ptr_does_not_wrap)
+{
+	const uint8_t buf[4] = { 1, 2, 3, 4 };
+	struct wire_reader r;
+
+	wire_reader_init(&r, buf, sizeof(buf));
+	ck_assert_uint_eq(wire_read_u8(&r), 1);
+	/* off + n would wrap to a small number with naive arithmetic. */
+	ck_assert_ptr_null(wire_read_ptr(&r, SIZE_MAX));
+	ck_assert_int_ne(r.err, 0);
+	ck_assert_uint_eq(wire_reader_left(&r), 3);
+}
+END_TEST
+
+START_TEST(reader_empty)
+{
+	struct wire_reader r;
+
+	wire_reader_init(&r, NULL, 0);
+	ck_assert_uint_eq(wire_reader_left(&r), 0);
+	ck_assert_uint_eq(wire_read_u8(&r), 0);
+	ck_assert_int_ne(r.err, 0);
+}
+END_TEST
+
+/* --- writers: exact layouts --------------------------------------------- */
+
+START_TEST(put_outer_layout)
+{
+	const struct wire_outer o = {
+		.version = 1, .type = WIRE_PROBE_REPLY,
+		.session = 0x11223344, .counter = 0x5566778899aabbccULL,
+	};
+	const uint8_t want[WIRE_OUTER_LEN] = {
+		0x01, 0x03, 0x00, 0x00, 0x11, 0x22, 0x33, 0x44,
+		0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc,
+	};
+	uint8_t buf[WIRE_OUTER_LEN + 1];
+
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_outer(buf, &o), 16);
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	ck_assert_uint_eq(buf[WIRE_OUTER_LEN], 0xee);
+}
+END_TEST
+
+START_TEST(put_data_layout)
+{
+	const struct wire_data d = {
+		.bond_seq = 0x01020304, .link_seq = 0x05060708,
+		.tx_us = 0x090a0b0c, .flow = 0x0d0e, .link_id = 0x0f, .flags = 0,
+	};
+	const uint8_t want[WIRE_DATA_HDR_LEN] = {
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0,
+	};
+	uint8_t buf[WIRE_DATA_HDR_LEN + 1];
+
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_data(buf, &d), 16);
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	ck_assert_uint_eq(buf[WIRE_DATA_HDR_LEN], 0xee);
+}
+END_TEST
+
+START_TEST(put_probe_layout)
+{
+	const struct wire_probe pr = {
+		.link_id = 0x42, .probe_seq = 0x01020304,
+		.tx_ns = 0x05060708090a0b0cULL, .rx_pkts = 0x0d0e0f10,
+		.rx_lost = 0x11121314, .jitter_us = 0x15161718,
+	};
+	const uint8_t want[WIRE_PROBE_REPLY_LEN] = {
+		0x42, 0, 0, 0, 1, 2, 3, 4,
+		5, 6, 7, 8, 9, 10, 11, 12,
+		13, 14, 15, 16, 17, 18, 19, 20,
+		21, 22, 23, 24,
+	};
+	uint8_t buf[WIRE_PROBE_REPLY_LEN + 1];
+
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_probe(buf, &pr, 0), 24);
+	ck_assert_mem_eq(buf, want, WIRE_PROBE_LEN);
+	ck_assert_uint_eq(buf[WIRE_PROBE_LEN], 0xee);
+
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_probe(buf, &pr, 1), 28);
+	ck_assert_mem_eq(buf, want, WIRE_PROBE_REPLY_LEN);
+	ck_assert_uint_eq(buf[WIRE_PROBE_REPLY_LEN], 0xee);
+}
+END_TEST
+
+START_TEST(put_hs_layout)
+{
+	struct wire_hs hs = { .time_ns = 0x0102030405060708ULL };
+	uint8_t want[WIRE_HS_BODY_LEN] = { 0 };
+	uint8_t buf[WIRE_HS_BODY_LEN + 1];
+
+	for (int i = 0; i < WIRE_HS_NONCE_LEN; i++)
+		hs.nonce[i] = want[i] = (uint8_t)(0x80 + i);
+	for (int i = 0; i < 8; i++)
+		want[32 + i] = (uint8_t)(i + 1);
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_hs(buf, &hs), 48);
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	ck_assert_uint_eq(buf[WIRE_HS_BODY_LEN], 0xee);
+}
+END_TEST
+
+/* --- round trips ---------------------------------------------------------- */
+
+START_TEST(outer_roundtrip_every_type)
+{
+	const uint8_t type = (uint8_t)(WIRE_DATA + _i);
+	uint8_t pkt[BRAID_PKT_MAX];
+	struct wire_outer in = {
+		.version = BRAID_WIRE_VERSION, .type = type,
+		.session = 0x80000001u + _i, .counter = UINT64_MAX - (uint64_t)_i,
+	};
+	struct wire_outer out;
+
+	memset(pkt, 0, sizeof(pkt));
+	ck_assert_uint_eq(wire_put_outer(pkt, &in), WIRE_OUTER_LEN);
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(parse_outer_exact(pkt, valid_len(type)), 0);
+	ck_assert_int_eq(wire_parse_outer(pkt, valid_len(type), &out), 0);
+	ck_assert_uint_eq(out.version, in.version);
+	ck_assert_uint_eq(out.type, in.type);
+	ck_assert_uint_eq(out.session, in.session);
+	ck_assert_uint_eq(out.counter, in.counter);
+}
+END_TEST
+
+START_TEST(data_roundtrip)
+{
+	const struct wire_data in = {
+		.bond_seq = 0xfffffffe, .link_seq = 7, .tx_us = 0x80000000,
+		.flow = 0xffff, .link_id = 255, .flags = 0,
+	};
+	struct wire_data out;
+	uint8_t buf[WIRE_DATA_HDR_LEN + 5];
+
+	ck_assert_uint_eq(wire_put_data(buf, &in), WIRE_DATA_HDR_LEN);
+	memcpy(buf + WIRE_DATA_HDR_LEN, "hello", 5);
+	/* Header only, and header plus payload, both parse. */
+	for (size_t len = WIRE_DATA_HDR_LEN; len <= sizeof(buf); len += 5) {
+		uint8_t *p = exact_copy(buf, len);
+
+		memset(&out, 0x55, sizeof(out));
+		ck_assert_int_eq(wire_parse_data(p, len, &out), 0);
+		ck_assert_uint_eq(out.bond_seq, in.bond_seq);
+		ck_assert_uint_eq(out.link_seq, in.link_seq);
+		ck_assert_uint_eq(out.tx_us, in.tx_us);
+		ck_assert_uint_eq(out.flow, in.flow);
+		ck_assert_uint_eq(out.link_id, in.link_id);
+		ck_assert_uint_eq(out.flags, 0);
+		free(p);
+	}
+}
+END_TEST
+
+START_TEST(probe_roundtrip)
+{
+	const int reply = _i;
+	const struct wire_probe in = {
+		.link_id = 3, .probe_seq = 0xabcdef01,
+		.tx_ns = 0xfedcba9876543210ULL, .rx_pkts = 1000000,
+		.rx_lost = 17, .jitter_us = 4321,
+	};
+	struct wire_probe out;
+	uint8_t buf[WIRE_PROBE_REPLY_LEN];
+	size_t n = wire_put_probe(buf, &in, reply);
+	uint8_t *p = exact_copy(buf, n);
+
+	ck_assert_uint_eq(n, reply ? WIRE_PROBE_REPLY_LEN : WIRE_PROBE_LEN);
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(wire_parse_probe(p, n, &out, reply), 0);
+	ck_assert_uint_eq(out.link_id, in.link_id);
+	ck_assert_uint_eq(out.probe_seq, in.probe_seq);
+	ck_assert_uint_eq(out.tx_ns, in.tx_ns);
+	ck_assert_uint_eq(out.rx_pkts, in.rx_pkts);
+	ck_assert_uint_eq(out.rx_lost, in.rx_lost);
+	ck_assert_uint_eq(out.jitter_us, reply ? in.jitter_us : 0);
+	free(p);
+}
+END_TEST
+
+START_TEST(hs_roundtrip)
+{
+	struct wire_hs in = { .time_ns = 1700000000123456789ULL }, out;
+	uint8_t buf[WIRE_HS_BODY_LEN];
+	uint8_t *p;
+
+	for (int i = 0; i < WIRE_HS_NONCE_LEN; i++)
+		in.nonce[i] = (uint8_t)(i * 7 + 1);
+	ck_assert_uint_eq(wire_put_hs(buf, &in), WIRE_HS_BODY_LEN);
+	p = exact_copy(buf, sizeof(buf));
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(wire_parse_hs(p, sizeof(buf), &out), 0);
+	ck_assert_mem_eq(out.nonce, in.nonce, WIRE_HS_NONCE_LEN);
+	ck_assert_uint_eq(out.time_ns, in.time_ns);
+	free(p);
+}
+END_TEST
+
+/* --- outer header: malformed ---------------------------------------------- */
+
+START_TEST(outer_truncated_every_length)
+{
+	uint8_t pkt[BRAID_PKT_MAX];
+
+	make_outer(pkt, WIRE_DATA);
+	for (size_t len = 0; len < WIRE_MIN_LEN; len++)
+		ck_assert_int_eq(parse_outer_exact(pkt, len), -EMSGSIZE);
+	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_MIN_LEN), 0);
+}
+END_TEST
+
+START_TEST(outer_size_limits)
+{
+	uint8_t *big = calloc(1, BRAID_PKT_MAX + 1);
+	struct wire_outer o;
+
+	ck_assert_ptr_nonnull(big);
+	make_outer(big, WIRE_DATA);
+	ck_assert_int_eq(parse_outer_exact(big, BRAID_PKT_MAX + 1), -EMSGSIZE);
+	ck_assert_int_eq(wire_parse_outer(big, SIZE_MAX, &o), -EMSGSIZE);
+	ck_assert_int_eq(parse_outer_exact(big, BRAID_PKT_MAX), 0);
+	free(big);
+}
+END_TEST
+
+START_TEST(outer_wrong_version)
+{
+	static const uint8_t versions[] = { 0, 2, 0x81, 255 };
+	uint8_t pkt[BRAID_PKT_MAX];
+
+	for (size_t i = 0; i < sizeof(versions); i++) {
+		make_outer(pkt, WIRE_DATA);
+		pkt[0] = versions[i];
+		ck_assert_int_eq(parse_outer_exact(pkt, 100), -EBADMSG);
+	}
+}
+END_TEST
+
+START_TEST(outer_bad_types)
+{
+	static const uint8_t types[] = { 0, WIRE_TYPE_MAX + 1, 9, 0x80, 255 };
+	uint8_t pkt[BRAID_PKT_MAX];
+
+	for (size_t i = 0; i < sizeof(types); i++) {
+		make_outer(pkt, types[i]);
+		ck_assert_int_eq(parse_outer_exact(pkt, 100), -EBADMSG);
+		ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_LEN), -EBADMSG);
+	}
+}
+END_TEST
+
+/* Each of the sixteen reserved bits on its own makes the packet malformed. */
+START_TEST(outer_reserved_bits)
+{
+	uint8_t pkt[BRAID_PKT_MAX];
+
+	make_outer(pkt, WIRE_DATA);
+	pkt[2 + _i / 8] = (uint8_t)(1u << (_i % 8));
+	ck_assert_int_eq(parse_outer_exact(pkt, 100), -EBADMSG);
+}
+END_TEST
+
+START_TEST(outer_hs_length_exact)
+{
+	static const uint8_t types[] = { WIRE_HS_INIT, WIRE_HS_RESP };
+	uint8_t pkt[BRAID_PKT_MAX];
+
+	for (size_t i = 0; i < sizeof(types); i++) {
+		make_outer(pkt, types[i]);
+		ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_LEN), 0);
+		ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_LEN - 1), -EMSGSIZE);
+		ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_LEN + 1), -EMSGSIZE);
+		ck_assert_int_eq(parse_outer_exact(pkt, WIRE_MIN_LEN), -EMSGSIZE);
+		ck_assert_int_eq(parse_outer_exact(pkt, BRAID_PKT_MAX), -EMSGSIZE);
+	}
+	/* Other types are not held to the handshake length. */
+	make_outer(pkt, WIRE_DATA);
+	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_LEN - 1), 0);
+	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_LEN + 1), 0);
+}
+END_TEST
+
+/* --- inner parsers: malformed -------------------------------------------- */
+
+START_TEST(data_truncated_and_oversize)
+{
+	const size_t inner_max = BRAID_PKT_MAX - WIRE_MIN_LEN;
+	uint8_t *buf = calloc(1, inner_max + 1);
+	struct wire_data d;
+
+	ck_assert_ptr_nonnull(buf);
+	for (size_t len = 0; len < WIRE_DATA_HDR_LEN; len++) {
+		uint8_t *p = exact_copy(buf, len);
+
+		ck_assert_int_eq(wire_parse_data(p, len, &d), -EMSGSIZE);
+		free(p);
+	}
+	ck_assert_int_eq(wire_parse_data(buf, inner_max, &d), 0);
+	ck_assert_int_eq(wire_parse_data(buf, inner_max + 1, &d), -EMSGSIZE);
+	free(buf);
+}
+END_TEST
+
+START_TEST(data_flags_nonzero)
+{
+	struct wire_data d = { .flags = 0 };
+	uint8_t buf[WIRE_DATA_HDR_LEN];
+
+	for (unsigned bit = 0; bit < 8; bit++) {
+		d.flags = (uint8_t)(1u << bit);
+		wire_put_data(buf, &d);
+		ck_assert_int_eq(wire_parse_data(buf, sizeof(buf), &d), -EBADMSG);
+	}
+}
+END_TEST
+
+START_TEST(probe_wrong_lengths)
+{
+	static const size_t bad_probe[] = { 0, 1, 23, 25, 27, 28, 29 };
+	static const size_t bad_reply[] = { 0, 1, 23, 24, 27, 29, 100 };
+	uint8_t buf[128] = { 0 };
+	struct wire_probe pr;
+
+	for (size_t i = 0; i < sizeof(bad_probe) / sizeof(bad_probe[0]); i++) {
+		uint8_t *p = exact_copy(buf, bad_probe[i]);
+
+		ck_assert_int_eq(wire_parse_probe(p, bad_probe[i], &pr, 0), -EMSGSIZE);
+		free(p);
+	}
+	for (size_t i = 0; i < sizeof(bad_reply) / sizeof(bad_reply[0]); i++) {
+		uint8_t *p = exact_copy(buf, bad_reply[i]);
+
+		ck_assert_int_eq(wire_parse_probe(p, bad_reply[i], &pr, 1), -EMSGSIZE);
+		free(p);
+	}
+}
+END_TEST
+
+START_TEST(probe_pad_nonzero)
+{
+	const struct wire_probe in = { .link_id = 1 };
+	struct wire_probe out;
+	uint8_t buf[WIRE_PROBE_REPLY_LEN];
+
+	for (int off = 1; off <= 3; off++) {
+		wire_put_probe(buf, &in, 1);
+		buf[off] = 0x10;
+		ck_assert_int_eq(wire_parse_probe(buf, WIRE_PROBE_REPLY_LEN, &out, 1), -EBADMSG);
+		ck_assert_int_eq(wire_parse_probe(buf, WIRE_PROBE_LEN, &out, 0), -EBADMSG);
+	}
+}
+END_TEST
+
+START_TEST(hs_wrong_lengths)
+{
+	static const size_t bad[] = { 0, 1, 32, 40, 47, 49, 64, WIRE_HS_LEN };
+	uint8_t buf[128] = { 0 };
+	struct wire_hs hs;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *p = exact_copy(buf, bad[i]);
+
+		ck_assert_int_eq(wire_parse_hs(p, bad[i], &hs), -EMSGSIZE);
+		free(p);
+	}
+	ck_assert_int_eq(wire_parse_hs(buf, WIRE_HS_BODY_LEN, &hs), 0);
+}
+END_TEST
+
+/* Any non-zero byte of the 8 reserved bytes is refused. */
+START_TEST(hs_reserved_nonzero)
+{
+	const struct wire_hs in = { .time_ns = 5 };
+	struct wire_hs out;
+	uint8_t buf[WIRE_HS_BODY_LEN];
+
+	wire_put_hs(buf, &in);
+	buf[40 + _i] = 0x01;
+	ck_assert_int_eq(wire_parse_hs(buf, sizeof(buf), &out), -EBADMSG);
+}
+END_TEST
+
+static Suite *wire_suite(void)
+{
+	Suite *s = suite_create("wire");
+	TCase *tc;
+
+	tc = tcase_create("reader");
+	tcase_add_test(tc, reader_reads_big_endian_to_the_end);
+	tcase_add_loop_test(tc, reader_past_end_sets_err_and_returns_zero, 0, 4);
+	tcase_add_test(tc, reader_err_is_sticky);
+	tcase_add_test(tc, reader_short_bytes_zeroes_dst);
+	tcase_add_test(tc, reader_huge_ptr_does_not_wrap);
+	tcase_add_test(tc, reader_empty);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("layout");
+	tcase_add_test(tc, put_outer_layout);
+	tcase_add_test(tc, put_data_layout);
+	tcase_add_test(tc, put_probe_layout);
+	tcase_add_test(tc, put_hs_layout);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("roundtrip");
+	tcase_add_loop_test(tc, outer_roundtrip_every_type, 0, WIRE_TYPE_MAX);
+	tcase_add_test(tc, data_roundtrip);
+	tcase_add_loop_test(tc, probe_roundtrip, 0, 2);
+	tcase_add_test(tc, hs_roundtrip);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("malformed");
+	tcase_add_test(tc, outer_truncated_every_length);
+	tcase_add_test(tc, outer_size_limits);
+	tcase_add_test(tc, outer_wrong_version);
+	tcase_add_test(tc, outer_bad_types);
+	tcase_add_loop_test(tc, outer_reserved_bits, 0, 16);
+	tcase_add_test(tc, outer_hs_length_exact);
+	tcase_add_test(tc, data_truncated_and_oversize);
+	tcase_add_test(tc, data_flags_nonzero);
+	tcase_add_test(tc, probe_wrong_lengths);
+	tcase_add_test(tc, probe_pad_nonzero);
+	tcase_add_test(tc, hs_wrong_lengths);
+	tcase_add_loop_test(tc, hs_reserved_nonzero, 0, 8);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(wire_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
