@@ -1,0 +1,281 @@
+/* Deficit weighted round robin link scheduler (see braid/sched.h).
+ *
+ * Aggregate mode runs DRR with a single shared packet stream: the round robin
+ * sits on one link (s->cur); moving onto a link is a "visit" and adds
+ * weight * SCHED_QUANTUM bytes of credit; the link carries packets while its
+ * credit covers them and the round robin moves on at the first packet it
+ * cannot cover. So what a link keeps between visits is less than one packet,
+ * and over many packets bytes split in proportion to the weights.
+ *
+ * Only usable links (present, live, weight > 0) are visited. Every other link
+ * is skipped with its credit cleared, so an idle link cannot bank credit and
+ * burst when it returns. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "braid/sched.h"
+
+/* Largest datagram a link may be asked to carry (the UDP maximum). Credit is
+ * capped at one quantum plus this, so a light link can still save up across
+ * visits for a packet larger than its quantum, but never more. */
+#define SCHED_PKT_MAX 65535u
+
+/* Rounds after which every usable link has banked enough credit for any
+ * packet of at most SCHED_PKT_MAX bytes (each round adds at least one
+ * SCHED_QUANTUM), plus slack. A packet still not covered after this many
+ * rounds is larger than any link can ever bank: sched_pick then stops looking
+ * instead of spinning. */
+#define SCHED_ROUNDS_MAX ((SCHED_PKT_MAX + SCHED_QUANTUM - 1) / SCHED_QUANTUM + 2)
+
+static const char *const sched_mode_names[] = {
+	[SCHED_AGGREGATE] = "aggregate",
+	[SCHED_DUPLICATE] = "duplicate",
+	[SCHED_FAILOVER]  = "failover",
+};
+
+static bool link_usable(const struct sched_link *l)
+{
+	return l->present && l->live && l->weight > 0;
+}
+
+static int64_t link_cap(const struct sched_link *l)
+{
+	return (int64_t)l->weight * SCHED_QUANTUM + SCHED_PKT_MAX;
+}
+
+static void link_visit(struct sched_link *l)
+{
+	int64_t cap = link_cap(l);
+
+	/* The deficit is in a public struct; treat anything negative as none
+	 * rather than letting it hold the link back forever. */
+	if (l->deficit < 0)
+		l->deficit = 0;
+	l->deficit += (int64_t)l->weight * SCHED_QUANTUM;
+	if (l->deficit > cap)
+		l->deficit = cap;
+}
+
+static bool link_covers(const struct sched_link *l, size_t len)
+{
+	return l->deficit >= 0 && (uint64_t)l->deficit >= (uint64_t)len;
+}
+
+/* Moves the round robin to the next link and visits it if usable. */
+static void sched_advance(struct sched *s)
+{
+	s->cur = (s->cur + 1) % SCHED_MAX_LINKS;
+	if (link_usable(&s->link[s->cur]))
+		link_visit(&s->link[s->cur]);
+}
+
+void sched_init(struct sched *s, enum sched_mode mode)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = mode;
+	s->cur = 0;
+}
+
+void sched_set_mode(struct sched *s, enum sched_mode mode)
+{
+	s->mode = mode;
+}
+
+int sched_link_add(struct sched *s, unsigned id, uint32_t weight, uint32_t priority)
+{
+	struct sched_link *l;
+
+	if (id >= SCHED_MAX_LINKS || weight > SCHED_WEIGHT_MAX)
+		return -EINVAL;
+	l = &s->link[id];
+	if (l->present)
+		return -EEXIST;
+	*l = (struct sched_link){
+		.present  = true,
+		.live     = false,
+		.weight   = weight,
+		.priority = priority,
+		.deficit  = 0,
+	};
+	return 0;
+}
+
+int sched_link_del(struct sched *s, unsigned id)
+{
+	if (id >= SCHED_MAX_LINKS || !s->link[id].present)
+		return -ENOENT;
+	/* If the round robin sits on this slot, the next pick simply moves
+	 * on; a link added later in the slot starts with no credit. */
+	s->link[id] = (struct sched_link){ 0 };
+	return 0;
+}
+
+int sched_link_set_weight(struct sched *s, unsigned id, uint32_t weight)
+{
+	struct sched_link *l;
+
+	if (id >= SCHED_MAX_LINKS || !s->link[id].present)
+		return -ENOENT;
+	if (weight > SCHED_WEIGHT_MAX)
+		return -EINVAL;
+	l = &s->link[id];
+	l->weight = weight;
+	/* The new weight sets the next visit's quantum. Credit banked under a
+	 * heavier weight is cut to the new cap so that a link turned down
+	 * cannot go on sending at its old rate for a long while. */
+	if (weight == 0)
+		l->deficit = 0;
+	else if (l->deficit > link_cap(l))
+		l->deficit = link_cap(l);
+	return 0;
+}
+
+int sched_link_set_live(struct sched *s, unsigned id, bool live)
+{
+	struct sched_link *l;
+
+	if (id >= SCHED_MAX_LINKS || !s->link[id].present)
+		return -ENOENT;
+	l = &s->link[id];
+	/* Only a change of state clears credit: a prober that repeats "up"
+	 * every interval must not rob a busy link of its share. */
+	if (l->live != live) {
+		l->live = live;
+		l->deficit = 0;
+	}
+	return 0;
+}
+
+int sched_best(const struct sched *s)
+{
+	int best = -1;
+
+	for (unsigned i = 0; i < SCHED_MAX_LINKS; i++) {
+		const struct sched_link *l = &s->link[i];
+
+		if (!l->present || !l->live)
+			continue;
+		/* Strictly better only, so ties stay with the lower id. */
+		if (best < 0 || l->priority < s->link[best].priority)
+			best = (int)i;
+	}
+	return best;
+}
+
+static unsigned pick_aggregate(struct sched *s, size_t len, unsigned *out)
+{
+	const unsigned steps_max = SCHED_ROUNDS_MAX * SCHED_MAX_LINKS;
+	bool any = false, fits = false;
+
+	for (unsigned i = 0; i < SCHED_MAX_LINKS; i++) {
+		const struct sched_link *l = &s->link[i];
+
+		if (link_usable(l)) {
+			any = true;
+			if ((uint64_t)link_cap(l) >= (uint64_t)len)
+				fits = true;
+		}
+	}
+	if (!any) {
+		/* Live links all of weight 0: weight 0 means "carry no share",
+		 * but dropping everything while a link is up would be worse,
+		 * so they stand by in failover order. */
+		int best = sched_best(s);
+
+		if (best < 0)
+			return 0;
+		out[0] = (unsigned)best;
+		return 1;
+	}
+
+	if (fits) {
+		for (unsigned step = 0; step < steps_max; step++) {
+			struct sched_link *l = &s->link[s->cur];
+
+			if (link_usable(l)) {
+				if (link_covers(l, len)) {
+					l->deficit -= (int64_t)len;
+					out[0] = s->cur;
+					return 1;
+				}
+			} else {
+				l->deficit = 0;
+			}
+			sched_advance(s);
+		}
+		/* Not reached: a link whose cap covers len saves up enough
+		 * within SCHED_ROUNDS_MAX rounds. The bound is a backstop so
+		 * that a pick always ends. */
+	}
+
+	/* The packet is larger than any link can ever bank (len beyond
+	 * SCHED_PKT_MAX). Rounds spent saving up for it would be credit that
+	 * no packet was owed, so none are run: it goes on the next usable
+	 * link, which spends all its credit, and the round robin moves on so
+	 * that such packets rotate over the links rather than all landing on
+	 * one. */
+	while (!link_usable(&s->link[s->cur]))
+		sched_advance(s);
+	out[0] = s->cur;
+	s->link[s->cur].deficit = 0;
+	sched_advance(s);
+	return 1;
+}
+
+static unsigned pick_duplicate(const struct sched *s, unsigned *out, unsigned max)
+{
+	unsigned n = 0;
+
+	/* Weight only shapes the aggregate split: every live link gets a copy. */
+	for (unsigned i = 0; i < SCHED_MAX_LINKS && n < max; i++) {
+		if (s->link[i].present && s->link[i].live)
+			out[n++] = i;
+	}
+	return n;
+}
+
+unsigned sched_pick(struct sched *s, size_t len, unsigned *out, unsigned max)
+{
+	int best;
+
+	if (out == NULL || max == 0)
+		return 0;
+	switch (s->mode) {
+	case SCHED_AGGREGATE:
+		return pick_aggregate(s, len, out);
+	case SCHED_DUPLICATE:
+		return pick_duplicate(s, out, max);
+	case SCHED_FAILOVER:
+		best = sched_best(s);
+		if (best < 0)
+			return 0;
+		out[0] = (unsigned)best;
+		return 1;
+	}
+	/* A mode outside the enum (the struct is public): carry nothing
+	 * rather than guess. */
+	return 0;
+}
+
+int sched_mode_parse(const char *str, enum sched_mode *mode)
+{
+	if (str == NULL || mode == NULL)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(sched_mode_names) / sizeof(sched_mode_names[0]); i++) {
+		if (strcmp(str, sched_mode_names[i]) == 0) {
+			*mode = (enum sched_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *sched_mode_name(enum sched_mode mode)
+{
+	if ((unsigned)mode >= sizeof(sched_mode_names) / sizeof(sched_mode_names[0]))
+		return "unknown";
+	return sched_mode_names[mode];
+}
