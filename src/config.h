@@ -1,0 +1,83 @@
+/* braidd's configuration file: INI style.
+ *
+ *   [bond]   role, key, mode, latency, unordered, probe-interval, workers, cpus,
+ *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
+ *            stats-interval, max-flows, reorder-window
+ *   [app]    listen (edge), destination (hub)
+ *   [link NAME]  local, device, remote, weight, priority
+ *
+ * Comments start with '#' or ';'. Durations take us, ms, s, m suffixes (bare
+ * numbers are ms, but us for busy-poll); sizes take K, M, G suffixes (bare
+ * numbers are bytes). See docs/config.md for every key, its default and its
+ * bounds. */
+#ifndef BRAID_CONFIG_H
+#define BRAID_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "braid/sched.h"
+#include "addr.h"
+
+#define BRAID_MAX_LINKS   SCHED_MAX_LINKS
+#define BRAID_MAX_WORKERS 16
+#define BRAID_NAME_MAX    32	/* link name, with its NUL */
+
+enum braid_role { ROLE_EDGE = 0, ROLE_HUB = 1 };
+
+struct link_config {
+	char name[BRAID_NAME_MAX];	/* [A-Za-z0-9_.-], 1..31 chars */
+	union braid_addr local;		/* required */
+	char device[IFNAMSIZ];		/* optional: SO_BINDTODEVICE */
+	union braid_addr remote;	/* required on the edge; the hub may learn it */
+	bool has_remote;
+	uint32_t weight;		/* 1..SCHED_WEIGHT_MAX, default 1 */
+	uint32_t priority;		/* failover order, lower first; default: file order */
+	int line;			/* where the section starts, for messages */
+};
+
+struct braid_config {
+	enum braid_role role;
+	char key_path[PATH_MAX];
+	enum sched_mode mode;		/* default aggregate */
+	uint64_t budget_ns;		/* latency = ..., default 20ms, 1ms..10s */
+	bool unordered;			/* default no */
+	uint64_t probe_interval_ns;	/* default 100ms, 10ms..10s */
+	unsigned workers;		/* default 1, 1..BRAID_MAX_WORKERS */
+	int cpus[BRAID_MAX_WORKERS];	/* cpus = 0,1: worker i pinned to cpus[i]; -1 = not pinned */
+	unsigned ncpus;
+	bool sqpoll;			/* default no */
+	int sqpoll_cpu;			/* -1 = not pinned */
+	unsigned busy_poll_us;		/* SO_BUSY_POLL, 0 = off, max 1000000 */
+	bool spin;			/* busy-spin the worker loop, default no */
+	unsigned sndbuf, rcvbuf;	/* socket buffers, default 4M, 64K..256M */
+	uint64_t stats_interval_ns;	/* print counters to stderr; 0 = never; default 0 */
+	unsigned max_flows;		/* default 64, 1..65535 */
+	unsigned reorder_window;	/* default 4096, power of two 64..65536 */
+	union braid_addr app_listen;	/* edge: where the application sends */
+	union braid_addr app_dest;	/* hub: where datagrams go */
+	struct link_config links[BRAID_MAX_LINKS];
+	unsigned nlinks;
+};
+
+/* Fills cfg with the defaults above (no role, no links). */
+void config_defaults(struct braid_config *cfg);
+/* Parses text (len bytes, need not be NUL-terminated) named `name` in messages.
+ * Returns 0, or -EINVAL with "NAME:LINE: what is wrong" in err. Also checks
+ * the whole: a role, a key, the app address the role needs, at least one link,
+ * unique link names, remotes on the edge. */
+int config_parse(const char *text, size_t len, const char *name,
+		 struct braid_config *cfg, char *err, size_t errlen);
+/* Reads and parses a file (at most 1 MiB). */
+int config_load(const char *path, struct braid_config *cfg, char *err, size_t errlen);
+
+/* Parsers shared with braidctl: 0 or -EINVAL. */
+int config_parse_duration(const char *s, uint64_t *ns);
+int config_parse_size(const char *s, unsigned *bytes);
+int config_parse_bool(const char *s, bool *b);
+bool config_valid_name(const char *s);
+
+#endif
