@@ -1,0 +1,59 @@
+/* Counters a bond keeps, per bond and per link.
+ *
+ * One thread writes each struct (the worker that runs the bond's core); any
+ * other thread may read it at any time without a lock. Writers store every
+ * field with stat_set/stat_add (relaxed atomic stores of whole 64-bit words);
+ * readers load with stat_get. A reader may see one field a packet ahead of
+ * another, never a torn value. */
+#ifndef BRAID_STATS_H
+#define BRAID_STATS_H
+
+#include <stdint.h>
+
+#define stat_get(f)    __atomic_load_n(&(f), __ATOMIC_RELAXED)
+#define stat_set(f, v) __atomic_store_n(&(f), (v), __ATOMIC_RELAXED)
+#define stat_add(f, n) __atomic_store_n(&(f), (f) + (n), __ATOMIC_RELAXED)
+
+enum link_state {
+	LINK_DOWN    = 0,	/* no answer to probes: out of the schedule */
+	LINK_PROBING = 1,	/* waiting for the first probe reply */
+	LINK_UP      = 2,	/* in the schedule */
+};
+
+struct braid_link_stats {
+	uint64_t tx_pkts, tx_bytes;	/* tunnel packets sent on this link */
+	uint64_t rx_pkts, rx_bytes;	/* authenticated tunnel packets received */
+	uint64_t tx_data;		/* DATA packets sent */
+	uint64_t rx_data;		/* DATA packets received */
+	uint64_t rx_seq_lost;		/* per-link sequence gaps we saw */
+	uint64_t probes_sent, probes_answered;
+	uint64_t peer_rx_lost;		/* losses the peer reports on our sends */
+	uint64_t rtt_us;		/* smoothed probe round trip */
+	uint64_t rttvar_us;
+	uint64_t jitter_us;		/* RFC 3550 interarrival jitter, our receive side */
+	uint64_t loss_ppm;		/* probe and data loss estimate, parts per million */
+	uint64_t state;			/* enum link_state */
+	uint64_t state_since_ns;	/* monotonic time of the last state change */
+	uint64_t weight;
+	uint64_t down_events;
+};
+
+struct braid_bond_stats {
+	uint64_t app_rx_pkts, app_rx_bytes;	/* datagrams taken from the application side */
+	uint64_t delivered_pkts, delivered_bytes;	/* datagrams handed to the application side */
+	uint64_t lost;			/* gaps declared lost after the latency budget */
+	uint64_t duplicates;		/* copies dropped (duplicate mode, replays past decryption excluded) */
+	uint64_t reordered;		/* delivered after waiting for a gap */
+	uint64_t late;			/* arrived after their gap was declared lost */
+	uint64_t auth_fail;		/* failed AEAD or handshake MAC */
+	uint64_t replayed;		/* counter already seen or left of the window */
+	uint64_t malformed;		/* failed parsing */
+	uint64_t oversize;		/* datagrams larger than a buffer or BRAID_PAYLOAD_MAX */
+	uint64_t no_link;		/* no live link to send on */
+	uint64_t no_session;		/* data while no session is established */
+	uint64_t tx_nobuf;		/* no free packet buffer */
+	uint64_t handshakes;		/* sessions established */
+	uint64_t session;		/* current session id, 0 if none */
+};
+
+#endif

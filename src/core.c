@@ -1,0 +1,841 @@
+/* The bond's protocol core: handshake, sequencing, scheduling, reorder,
+ * probes and link state. No I/O and no clock reads; see core.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "braid/sched.h"
+#include "braid/stats.h"
+#include "braid/wire.h"
+#include "core.h"
+#include "crypto.h"
+#include "reorder.h"
+#include "replay.h"
+
+#define NS_PER_US 1000ull
+#define NS_PER_MS 1000000ull
+#define NS_PER_S  1000000000ull
+/* Bytes a DATA packet adds around the application's datagram. */
+#define DATA_OVERHEAD (WIRE_OUTER_LEN + WIRE_DATA_HDR_LEN + WIRE_TAG_LEN)
+/* Longest the core sleeps between ticks when nothing is due sooner. */
+#define TICK_MAX_NS (NS_PER_S)
+
+struct core_link {
+	bool present;
+	bool has_remote;
+	char name[BRAID_NAME_MAX];
+	struct core_path path;		/* where packets for this link go */
+	enum link_state state;
+
+	uint32_t tx_seq;		/* per-link sequence of our DATA */
+
+	/* Receive side, for the peer's view of this link (sent in probes). */
+	bool rx_any;
+	uint32_t rx_seq_next;
+	uint32_t rx_lost;		/* per-link sequence gaps */
+	uint32_t rx_data;
+	bool jit_have;
+	int64_t jit_prev_transit;	/* us */
+	uint64_t jit_q4;		/* jitter in us, scaled by 16 (RFC 3550) */
+
+	/* Probes we send, and what the answers tell. */
+	uint32_t probe_seq;
+	uint32_t probe_answered_seq;
+	uint64_t next_probe;
+	uint64_t last_reply;		/* last probe reply or handshake answer */
+	bool have_rtt;
+	uint64_t srtt_ns, rttvar_ns;
+	uint32_t peer_rx_prev, peer_lost_prev;
+	bool peer_have;
+	uint64_t data_loss_ppm;		/* EWMA of the peer-reported loss on our sends */
+	uint64_t probe_loss_ppm;	/* EWMA of unanswered probes */
+
+	struct braid_link_stats st;
+};
+
+struct reorder_seen {
+	uint64_t delivered, lost, duplicates, reordered, late;
+};
+
+struct core {
+	struct core_params p;
+	struct core_io io;
+	struct sched sched;
+	struct reorder *ro;
+	struct reorder_seen ro_seen;
+	struct core_link link[BRAID_MAX_LINKS];
+	uint8_t hs_key[BRAID_KEY_LEN];
+
+	/* The established session. */
+	bool ready;
+	uint32_t session;
+	uint8_t tx_key[BRAID_KEY_LEN];
+	uint8_t rx_key[BRAID_KEY_LEN];
+	uint64_t tx_counter;
+	struct replay replay;
+	uint32_t bond_seq;
+
+	/* Edge: the handshake in progress. */
+	bool hs_pending;
+	uint32_t hs_session;
+	uint8_t hs_nonce[WIRE_HS_NONCE_LEN];
+	uint64_t hs_time;		/* wall clock written in HS_INIT */
+	uint64_t hs_next;		/* next HS_INIT (re)send */
+	uint64_t all_down_since;
+
+	/* Hub: the last handshake accepted, to answer its copies alike and to
+	 * refuse replays of older ones. */
+	uint64_t hs_last_time;
+	uint8_t init_nonce[WIRE_HS_NONCE_LEN];
+	uint8_t hub_nonce[WIRE_HS_NONCE_LEN];
+
+	uint64_t now;
+	struct braid_bond_stats st;
+};
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t hs_retry_ns(const struct core *c)
+{
+	uint64_t t = 2 * c->p.probe_interval_ns;
+
+	if (t < 50 * NS_PER_MS)
+		t = 50 * NS_PER_MS;
+	if (t > NS_PER_S)
+		t = NS_PER_S;
+	return t;
+}
+
+/* How long a link may go without a probe answer before it leaves the
+ * schedule: two probe intervals plus the round trip and its variance, so a
+ * slow link is not declared dead for being slow. On links faster than the
+ * probe interval this is within three intervals. */
+static uint64_t dead_after_ns(const struct core *c, const struct core_link *lk)
+{
+	uint64_t t = 2 * c->p.probe_interval_ns;
+
+	if (lk->have_rtt)
+		t += lk->srtt_ns + 4 * lk->rttvar_ns;
+	else
+		t += c->p.probe_interval_ns / 2;
+	return t;
+}
+
+static void link_set_state(struct core *c, unsigned id, enum link_state st)
+{
+	struct core_link *lk = &c->link[id];
+
+	if (lk->state == st)
+		return;
+	lk->state = st;
+	stat_set(lk->st.state, (uint64_t)st);
+	stat_set(lk->st.state_since_ns, c->now);
+	if (st == LINK_DOWN)
+		stat_add(lk->st.down_events, 1);
+	sched_link_set_live(&c->sched, id, st == LINK_UP);
+	if (c->io.link_state)
+		c->io.link_state(c->io.ctx, id, st);
+}
+
+/* Adds the reorder buffer's counters to the bond's as deltas, so a reset of
+ * the buffer at a new session does not move the bond's totals backwards. */
+static void sync_reorder_stats(struct core *c)
+{
+	const struct reorder_counters *rc = reorder_counters(c->ro);
+	struct reorder_seen *s = &c->ro_seen;
+
+#define SYNC(field, stat)                                                  \
+	do {                                                               \
+		uint64_t cur = rc->field;                                  \
+		stat_add(c->st.stat, cur >= s->field ? cur - s->field : cur); \
+		s->field = cur;                                            \
+	} while (0)
+	SYNC(lost, lost);
+	SYNC(duplicates, duplicates);
+	SYNC(reordered, reordered);
+	SYNC(late, late);
+#undef SYNC
+}
+
+static void on_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len)
+{
+	struct core *c = ctx;
+
+	stat_add(c->st.delivered_pkts, 1);
+	stat_add(c->st.delivered_bytes, len);
+	c->io.deliver(c->io.ctx, flow, data, len);
+}
+
+/* --- sending ---------------------------------------------------------------- */
+
+static uint8_t *pkt_alloc(struct core *c, unsigned id)
+{
+	uint8_t *buf = c->io.tx_alloc(c->io.ctx, id);
+
+	if (!buf)
+		stat_add(c->st.tx_nobuf, 1);
+	return buf;
+}
+
+static void pkt_send(struct core *c, unsigned id, uint8_t *buf, size_t len,
+		     const struct core_path *path)
+{
+	struct core_link *lk = &c->link[id];
+
+	stat_add(lk->st.tx_pkts, 1);
+	stat_add(lk->st.tx_bytes, len);
+	c->io.tx_send(c->io.ctx, id, buf, len, path);
+}
+
+/* Seals plain_len bytes already written at buf + WIRE_OUTER_LEN under the
+ * session's tx key and sends them; the buffer passes to the driver. */
+static void pkt_seal_send(struct core *c, unsigned id, uint8_t *buf, uint8_t type,
+			  size_t plain_len, const struct core_path *path)
+{
+	struct wire_outer o = {
+		.version = BRAID_WIRE_VERSION,
+		.type = type,
+		.session = c->session,
+		.counter = ++c->tx_counter,
+	};
+	size_t n;
+
+	wire_put_outer(buf, &o);
+	n = crypto_seal(c->tx_key, o.counter, buf, plain_len);
+	pkt_send(c, id, buf, n, path);
+}
+
+static void send_data(struct core *c, unsigned id, uint32_t seq, uint16_t flow,
+		      const uint8_t *data, size_t len)
+{
+	struct core_link *lk = &c->link[id];
+	struct wire_data d = {
+		.bond_seq = seq,
+		.link_seq = lk->tx_seq++,
+		.tx_us = (uint32_t)(c->now / NS_PER_US),
+		.flow = flow,
+		.link_id = (uint8_t)id,
+	};
+	uint8_t *buf = pkt_alloc(c, id);
+	size_t off = WIRE_OUTER_LEN;
+
+	if (!buf)
+		return;
+	off += wire_put_data(buf + off, &d);
+	memcpy(buf + off, data, len);
+	stat_add(lk->st.tx_data, 1);
+	pkt_seal_send(c, id, buf, WIRE_DATA, WIRE_DATA_HDR_LEN + len, &lk->path);
+}
+
+static void send_probe(struct core *c, unsigned id)
+{
+	struct core_link *lk = &c->link[id];
+	struct wire_probe pr;
+	uint8_t *buf;
+
+	/* The previous probe never came back: a sample of loss. */
+	if (lk->probe_seq != lk->probe_answered_seq)
+		lk->probe_loss_ppm = (lk->probe_loss_ppm * 7 + 1000000) / 8;
+	buf = pkt_alloc(c, id);
+	if (!buf)
+		return;
+	pr = (struct wire_probe){
+		.link_id = (uint8_t)id,
+		.probe_seq = ++lk->probe_seq,
+		.tx_ns = c->now,
+		.rx_pkts = lk->rx_data,
+		.rx_lost = lk->rx_lost,
+	};
+	wire_put_probe(buf + WIRE_OUTER_LEN, &pr, 0);
+	stat_add(lk->st.probes_sent, 1);
+	pkt_seal_send(c, id, buf, WIRE_PROBE, WIRE_PROBE_LEN, &lk->path);
+}
+
+static void send_hs_init(struct core *c)
+{
+	struct wire_outer o = {
+		.version = BRAID_WIRE_VERSION,
+		.type = WIRE_HS_INIT,
+		.session = c->hs_session,
+	};
+	struct wire_hs hs = { .time_ns = c->hs_time };
+
+	memcpy(hs.nonce, c->hs_nonce, sizeof(hs.nonce));
+	/* Every link carries a copy: the first to arrive wins, and the hub
+	 * learns each link's address from its copy. */
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		struct core_link *lk = &c->link[id];
+		uint8_t *buf;
+
+		if (!lk->present || !lk->has_remote)
+			continue;
+		buf = pkt_alloc(c, id);
+		if (!buf)
+			continue;
+		wire_put_outer(buf, &o);
+		wire_put_hs(buf + WIRE_OUTER_LEN, &hs);
+		pkt_send(c, id, buf, crypto_hs_seal(c->hs_key, buf, NULL), &lk->path);
+	}
+}
+
+static void edge_start_handshake(struct core *c)
+{
+	uint64_t t = c->io.realtime_ns(c->io.ctx);
+
+	do
+		c->io.random(c->io.ctx, &c->hs_session, sizeof(c->hs_session));
+	while (c->hs_session == 0 || (c->ready && c->hs_session == c->session));
+	c->io.random(c->io.ctx, c->hs_nonce, sizeof(c->hs_nonce));
+	/* The hub refuses an init no newer than the last it took; never go
+	 * back, even if the wall clock does. */
+	c->hs_time = t > c->hs_time ? t : c->hs_time + 1;
+	c->hs_pending = true;
+	c->hs_next = c->now;
+}
+
+/* Installs fresh session state; the keys are set by the caller. */
+static void session_begin(struct core *c, uint32_t session)
+{
+	c->ready = true;
+	c->session = session;
+	c->tx_counter = 0;
+	replay_init(&c->replay);
+	reorder_reset(c->ro);
+	c->io.random(c->io.ctx, &c->bond_seq, sizeof(c->bond_seq));
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		struct core_link *lk = &c->link[id];
+
+		lk->rx_any = false;
+		lk->jit_have = false;
+		lk->peer_have = false;
+		lk->next_probe = c->now;
+	}
+	stat_add(c->st.handshakes, 1);
+	stat_set(c->st.session, session);
+}
+
+static void link_heard(struct core *c, unsigned id)
+{
+	struct core_link *lk = &c->link[id];
+
+	lk->last_reply = c->now;
+	link_set_state(c, id, LINK_UP);
+}
+
+/* --- receiving -------------------------------------------------------------- */
+
+static void hub_learn_path(struct core *c, unsigned id, const struct core_path *path)
+{
+	struct core_link *lk = &c->link[id];
+
+	if (c->p.role != ROLE_HUB)
+		return;
+	/* Roaming and NAT: the edge's address is wherever its latest
+	 * authenticated packet came from, and we answer from the local
+	 * address it reached. */
+	if (!lk->has_remote || !addr_equal(&lk->path.remote, &path->remote) ||
+	    lk->path.has_local != path->has_local ||
+	    (path->has_local && !addr_equal(&lk->path.local, &path->local)))
+		lk->path = *path;
+	lk->has_remote = true;
+}
+
+static void hub_on_init(struct core *c, unsigned id, const struct core_path *path,
+			const struct wire_outer *o, uint8_t *pkt, size_t len)
+{
+	struct wire_hs hs;
+	struct wire_outer ro;
+	uint8_t *buf;
+
+	if (crypto_hs_verify(c->hs_key, pkt, len, NULL) < 0) {
+		stat_add(c->st.auth_fail, 1);
+		return;
+	}
+	if (wire_parse_hs(pkt + WIRE_OUTER_LEN, WIRE_HS_BODY_LEN, &hs) < 0 || o->session == 0) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	if (hs.time_ns == c->hs_last_time && c->ready && o->session == c->session &&
+	    memcmp(hs.nonce, c->init_nonce, sizeof(hs.nonce)) == 0) {
+		/* A copy of the init we took (another link, or a retry):
+		 * answer it the same way. */
+	} else if (hs.time_ns <= c->hs_last_time) {
+		stat_add(c->st.replayed, 1);
+		return;
+	} else {
+		c->hs_last_time = hs.time_ns;
+		memcpy(c->init_nonce, hs.nonce, sizeof(c->init_nonce));
+		c->io.random(c->io.ctx, c->hub_nonce, sizeof(c->hub_nonce));
+		crypto_derive_session(c->p.psk, c->init_nonce, c->hub_nonce, o->session, 0,
+				      c->tx_key, c->rx_key);
+		session_begin(c, o->session);
+	}
+	hub_learn_path(c, id, path);
+	link_heard(c, id);
+
+	buf = pkt_alloc(c, id);
+	if (!buf)
+		return;
+	ro = (struct wire_outer){
+		.version = BRAID_WIRE_VERSION,
+		.type = WIRE_HS_RESP,
+		.session = c->session,
+	};
+	memcpy(hs.nonce, c->hub_nonce, sizeof(hs.nonce));
+	wire_put_outer(buf, &ro);
+	wire_put_hs(buf + WIRE_OUTER_LEN, &hs);
+	/* Same size as the init it answers: never an amplifier. */
+	pkt_send(c, id, buf, crypto_hs_seal(c->hs_key, buf, c->init_nonce), &c->link[id].path);
+}
+
+static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o,
+			 const uint8_t *pkt, size_t len)
+{
+	struct wire_hs hs;
+
+	if (!c->hs_pending || o->session != c->hs_session) {
+		/* The other links' answers to the init just taken are
+		 * expected; anything else answers an init we never sent. */
+		if (!(c->ready && o->session == c->session))
+			stat_add(c->st.replayed, 1);
+		return;
+	}
+	if (crypto_hs_verify(c->hs_key, pkt, len, c->hs_nonce) < 0) {
+		stat_add(c->st.auth_fail, 1);
+		return;
+	}
+	if (wire_parse_hs(pkt + WIRE_OUTER_LEN, WIRE_HS_BODY_LEN, &hs) < 0) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	if (hs.time_ns != c->hs_time) {
+		stat_add(c->st.replayed, 1);
+		return;
+	}
+	crypto_derive_session(c->p.psk, c->hs_nonce, hs.nonce, c->hs_session, 1,
+			      c->tx_key, c->rx_key);
+	c->hs_pending = false;
+	c->all_down_since = 0;
+	session_begin(c, c->hs_session);
+	link_heard(c, id);
+}
+
+static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+{
+	struct core_link *lk = &c->link[id];
+	struct wire_data d;
+	int64_t transit;
+
+	if (wire_parse_data(plain, n, &d) < 0) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	stat_add(lk->st.rx_data, 1);
+	lk->rx_data++;
+
+	/* Per-link sequence gaps: the peer learns its loss on this link from
+	 * our probes. A late arrival takes back a loss counted too soon. */
+	if (!lk->rx_any) {
+		lk->rx_any = true;
+		lk->rx_seq_next = d.link_seq + 1;
+	} else {
+		int32_t gap = (int32_t)(d.link_seq - lk->rx_seq_next);
+
+		if (gap >= 0) {
+			lk->rx_lost += (uint32_t)gap;
+			lk->rx_seq_next = d.link_seq + 1;
+		} else if (lk->rx_lost > 0) {
+			lk->rx_lost--;
+		}
+	}
+	stat_set(lk->st.rx_seq_lost, lk->rx_lost);
+
+	/* RFC 3550 interarrival jitter from the sender's timestamps; the
+	 * clocks' offset cancels out. */
+	transit = (int64_t)(int32_t)((uint32_t)(c->now / NS_PER_US) - d.tx_us);
+	if (lk->jit_have) {
+		int64_t dd = transit - lk->jit_prev_transit;
+		uint64_t ad = (uint64_t)(dd < 0 ? -dd : dd);
+
+		lk->jit_q4 += ad - ((lk->jit_q4 + 8) >> 4);
+		stat_set(lk->st.jitter_us, lk->jit_q4 >> 4);
+	}
+	lk->jit_have = true;
+	lk->jit_prev_transit = transit;
+
+	reorder_push(c->ro, d.bond_seq, d.flow, plain + WIRE_DATA_HDR_LEN,
+		     n - WIRE_DATA_HDR_LEN, c->now, on_deliver, c);
+	sync_reorder_stats(c);
+}
+
+static void on_probe(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+{
+	struct core_link *lk = &c->link[id];
+	struct wire_probe pr;
+	uint8_t *buf;
+
+	if (wire_parse_probe(plain, n, &pr, 0) < 0) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	buf = pkt_alloc(c, id);
+	if (!buf)
+		return;
+	/* Echo the probe with what we saw of the peer's sends on this link. */
+	pr.rx_pkts = lk->rx_data;
+	pr.rx_lost = lk->rx_lost;
+	pr.jitter_us = (uint32_t)(lk->jit_q4 >> 4);
+	wire_put_probe(buf + WIRE_OUTER_LEN, &pr, 1);
+	pkt_seal_send(c, id, buf, WIRE_PROBE_REPLY, WIRE_PROBE_REPLY_LEN, &lk->path);
+}
+
+static void on_probe_reply(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+{
+	struct core_link *lk = &c->link[id];
+	struct wire_probe pr;
+	uint64_t rtt;
+
+	if (wire_parse_probe(plain, n, &pr, 1) < 0 || pr.link_id != id) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	if (pr.tx_ns > c->now)
+		return;
+	rtt = c->now - pr.tx_ns;
+	/* RFC 6298 smoothing. */
+	if (!lk->have_rtt) {
+		lk->srtt_ns = rtt;
+		lk->rttvar_ns = rtt / 2;
+		lk->have_rtt = true;
+	} else {
+		uint64_t err = rtt > lk->srtt_ns ? rtt - lk->srtt_ns : lk->srtt_ns - rtt;
+
+		lk->rttvar_ns = (3 * lk->rttvar_ns + err) / 4;
+		lk->srtt_ns = (7 * lk->srtt_ns + rtt) / 8;
+	}
+	if (pr.probe_seq == lk->probe_seq) {
+		lk->probe_answered_seq = pr.probe_seq;
+		lk->probe_loss_ppm = lk->probe_loss_ppm * 7 / 8;
+	}
+	if (lk->peer_have) {
+		uint32_t d_rx = pr.rx_pkts - lk->peer_rx_prev;
+		uint32_t d_lost = pr.rx_lost - lk->peer_lost_prev;
+		uint64_t tot = (uint64_t)d_rx + d_lost;
+
+		/* rx_lost can shrink when late packets arrive: ignore that. */
+		if (d_lost > 0x80000000u)
+			d_lost = 0, tot = d_rx;
+		if (tot > 0)
+			lk->data_loss_ppm = (lk->data_loss_ppm * 7 + (uint64_t)d_lost * 1000000 / tot) / 8;
+	}
+	lk->peer_have = true;
+	lk->peer_rx_prev = pr.rx_pkts;
+	lk->peer_lost_prev = pr.rx_lost;
+
+	stat_add(lk->st.probes_answered, 1);
+	stat_set(lk->st.peer_rx_lost, pr.rx_lost);
+	stat_set(lk->st.rtt_us, lk->srtt_ns / NS_PER_US);
+	stat_set(lk->st.rttvar_us, lk->rttvar_ns / NS_PER_US);
+	stat_set(lk->st.loss_ppm, lk->data_loss_ppm > lk->probe_loss_ppm ?
+				  lk->data_loss_ppm : lk->probe_loss_ppm);
+	link_heard(c, id);
+}
+
+void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
+		  uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct wire_outer o;
+	struct core_link *lk;
+	int n;
+
+	c->now = now;
+	if (id >= BRAID_MAX_LINKS || !c->link[id].present) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	lk = &c->link[id];
+	n = wire_parse_outer(pkt, len, &o);
+	if (n < 0) {
+		if (len > BRAID_PKT_MAX)
+			stat_add(c->st.oversize, 1);
+		else
+			stat_add(c->st.malformed, 1);
+		return;
+	}
+	if (o.type == WIRE_HS_INIT || o.type == WIRE_HS_RESP) {
+		if (o.type == WIRE_HS_INIT && c->p.role == ROLE_HUB)
+			hub_on_init(c, id, path, &o, pkt, len);
+		else if (o.type == WIRE_HS_RESP && c->p.role == ROLE_EDGE)
+			edge_on_resp(c, id, &o, pkt, len);
+		else
+			stat_add(c->st.malformed, 1);
+		return;
+	}
+	if (!c->ready || o.session != c->session) {
+		stat_add(c->st.no_session, 1);
+		return;
+	}
+	if (!replay_check(&c->replay, o.counter)) {
+		stat_add(c->st.replayed, 1);
+		return;
+	}
+	n = crypto_open(c->rx_key, o.counter, pkt, len);
+	if (n < 0) {
+		stat_add(c->st.auth_fail, 1);
+		return;
+	}
+	if (!replay_commit(&c->replay, o.counter)) {
+		stat_add(c->st.replayed, 1);
+		return;
+	}
+	stat_add(lk->st.rx_pkts, 1);
+	stat_add(lk->st.rx_bytes, len);
+	hub_learn_path(c, id, path);
+
+	switch (o.type) {
+	case WIRE_DATA:
+		on_data(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		break;
+	case WIRE_PROBE:
+		on_probe(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		break;
+	case WIRE_PROBE_REPLY:
+		on_probe_reply(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		break;
+	default:
+		/* PARITY, NACK, ACK: authenticated but not spoken yet. */
+		stat_add(c->st.malformed, 1);
+		break;
+	}
+}
+
+void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len, uint64_t now)
+{
+	unsigned ids[BRAID_MAX_LINKS];
+	unsigned n;
+	uint32_t seq;
+
+	c->now = now;
+	if (len > BRAID_PAYLOAD_MAX) {
+		stat_add(c->st.oversize, 1);
+		return;
+	}
+	if (!c->ready) {
+		stat_add(c->st.no_session, 1);
+		return;
+	}
+	stat_add(c->st.app_rx_pkts, 1);
+	stat_add(c->st.app_rx_bytes, len);
+
+	n = sched_pick(&c->sched, len + DATA_OVERHEAD, ids, BRAID_MAX_LINKS);
+	if (n == 0) {
+		/* No link answers probes right now. Rather than drop, send on
+		 * every link we have an address for: one may still get through. */
+		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
+			if (c->link[id].present && c->link[id].has_remote)
+				ids[n++] = id;
+		if (n == 0) {
+			stat_add(c->st.no_link, 1);
+			return;
+		}
+	}
+	seq = c->bond_seq++;
+	for (unsigned i = 0; i < n; i++)
+		send_data(c, ids[i], seq, flow, data, len);
+}
+
+static bool edge_all_down(const struct core *c)
+{
+	bool any = false;
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (!lk->present)
+			continue;
+		any = true;
+		if (lk->state != LINK_DOWN)
+			return false;
+	}
+	return any;
+}
+
+uint64_t core_tick(struct core *c, uint64_t now)
+{
+	uint64_t next = now + TICK_MAX_NS;
+
+	c->now = now;
+	if (c->p.role == ROLE_EDGE) {
+		if (!c->ready && !c->hs_pending)
+			edge_start_handshake(c);
+		/* Every link silent for a while: the hub may have restarted
+		 * and lost our session. Ask for a new one (the old one keeps
+		 * working meanwhile, should the links come back). */
+		if (c->ready && !c->hs_pending && edge_all_down(c)) {
+			if (!c->all_down_since)
+				c->all_down_since = now;
+			else if (now - c->all_down_since >= c->p.probe_interval_ns)
+				edge_start_handshake(c);
+		} else if (!c->hs_pending) {
+			c->all_down_since = 0;
+		}
+		if (c->hs_pending) {
+			if (now >= c->hs_next) {
+				send_hs_init(c);
+				c->hs_next = now + hs_retry_ns(c);
+			}
+			next = min_u64(next, c->hs_next);
+		}
+	}
+
+	if (c->ready) {
+		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+			struct core_link *lk = &c->link[id];
+
+			if (!lk->present || !lk->has_remote)
+				continue;
+			if (now >= lk->next_probe) {
+				send_probe(c, id);
+				lk->next_probe = now + c->p.probe_interval_ns;
+			}
+			next = min_u64(next, lk->next_probe);
+			if (lk->state == LINK_UP) {
+				uint64_t dead = lk->last_reply + dead_after_ns(c, lk);
+
+				if (now >= dead)
+					link_set_state(c, id, LINK_DOWN);
+				else
+					next = min_u64(next, dead);
+			}
+		}
+	}
+
+	next = min_u64(next, reorder_tick(c->ro, now, on_deliver, c));
+	sync_reorder_stats(c);
+	return next;
+}
+
+/* --- setup ------------------------------------------------------------------ */
+
+int core_create(struct core **out, const struct core_params *p, const struct core_io *io)
+{
+	struct reorder_cfg rc = {
+		.window = p->reorder_window,
+		.budget_ns = p->budget_ns,
+		.unordered = p->unordered,
+	};
+	struct core *c;
+	int err;
+
+	if (!io->tx_alloc || !io->tx_send || !io->deliver || !io->random || !io->realtime_ns ||
+	    p->probe_interval_ns == 0 || p->budget_ns == 0)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = reorder_create(&c->ro, &rc);
+	if (err < 0)
+		goto err_free;
+	c->p = *p;
+	c->io = *io;
+	sched_init(&c->sched, p->mode);
+	replay_init(&c->replay);
+	crypto_derive_hs_key(p->psk, c->hs_key);
+	*out = c;
+	return 0;
+
+err_free:
+	free(c);
+	return err;
+}
+
+void core_destroy(struct core *c)
+{
+	if (!c)
+		return;
+	reorder_destroy(c->ro);
+	crypto_wipe(c, sizeof(*c));
+	free(c);
+}
+
+int core_link_add(struct core *c, const struct core_link_params *lp)
+{
+	struct core_link *lk;
+	int err;
+
+	if (lp->id >= BRAID_MAX_LINKS || !lp->name || !config_valid_name(lp->name))
+		return -EINVAL;
+	lk = &c->link[lp->id];
+	if (lk->present)
+		return -EEXIST;
+	err = sched_link_add(&c->sched, lp->id, lp->weight, lp->priority);
+	if (err < 0)
+		return err;
+	memset(lk, 0, sizeof(*lk));
+	lk->present = true;
+	snprintf(lk->name, sizeof(lk->name), "%s", lp->name);
+	if (lp->remote) {
+		lk->path.remote = *lp->remote;
+		lk->has_remote = true;
+	}
+	lk->state = LINK_PROBING;
+	lk->next_probe = c->now;
+	stat_set(lk->st.state, LINK_PROBING);
+	stat_set(lk->st.state_since_ns, c->now);
+	stat_set(lk->st.weight, lp->weight);
+	return 0;
+}
+
+int core_link_del(struct core *c, unsigned id)
+{
+	if (id >= BRAID_MAX_LINKS || !c->link[id].present)
+		return -ENOENT;
+	sched_link_del(&c->sched, id);
+	memset(&c->link[id], 0, sizeof(c->link[id]));
+	return 0;
+}
+
+int core_link_set_weight(struct core *c, unsigned id, uint32_t weight)
+{
+	int err;
+
+	if (id >= BRAID_MAX_LINKS || !c->link[id].present)
+		return -ENOENT;
+	err = sched_link_set_weight(&c->sched, id, weight);
+	if (err == 0)
+		stat_set(c->link[id].st.weight, weight);
+	return err;
+}
+
+void core_count_oversize(struct core *c)
+{
+	stat_add(c->st.oversize, 1);
+}
+
+bool core_ready(const struct core *c)
+{
+	return c->ready;
+}
+
+const struct braid_bond_stats *core_bond_stats(const struct core *c)
+{
+	return &c->st;
+}
+
+const struct braid_link_stats *core_link_stats(const struct core *c, unsigned id)
+{
+	if (id >= BRAID_MAX_LINKS || !c->link[id].present)
+		return NULL;
+	return &c->link[id].st;
+}
+
+const char *core_link_name(const struct core *c, unsigned id)
+{
+	if (id >= BRAID_MAX_LINKS || !c->link[id].present)
+		return NULL;
+	return c->link[id].name;
+}

@@ -1,0 +1,107 @@
+/* The bond's protocol core, without I/O.
+ *
+ * A core is one end of a bond: the handshake and session keys, bond and
+ * per-link sequencing, the link scheduler, the reorder buffer, probes and link
+ * state, and the counters. It does no I/O and reads no clock: the driver (an
+ * io_uring worker in braidd, or the deterministic simulator) feeds it received
+ * packets, application datagrams and the time, and the core answers through
+ * the callbacks in struct core_io, from inside the call that caused them.
+ *
+ * One thread drives a core. After core_create and the links are added, the
+ * packet path (core_rx_link, core_rx_app, core_tick) allocates nothing. */
+#ifndef BRAID_CORE_H
+#define BRAID_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "braid/sched.h"
+#include "braid/stats.h"
+#include "addr.h"
+#include "config.h"
+#include "crypto.h"
+
+struct core;
+
+/* Where a packet came from and which local address it arrived on. The hub
+ * answers from that local address, so a NATed or multi-homed edge sees
+ * replies from the address it sent to. */
+struct core_path {
+	union braid_addr remote;
+	union braid_addr local;
+	bool has_local;
+};
+
+struct core_io {
+	void *ctx;
+	/* A buffer of BRAID_PKT_MAX bytes to build one packet for link in, or
+	 * NULL when none is free (the core counts tx_nobuf and drops). */
+	uint8_t *(*tx_alloc)(void *ctx, unsigned link);
+	/* Sends len bytes of buf (from tx_alloc) on link along path. The
+	 * driver owns buf from here and frees it once the send completes or
+	 * fails. */
+	void (*tx_send)(void *ctx, unsigned link, uint8_t *buf, size_t len,
+			const struct core_path *path);
+	/* One datagram for the application side, in order; data is valid only
+	 * during the call. */
+	void (*deliver)(void *ctx, uint16_t flow, const uint8_t *data, size_t len);
+	/* Fills buf with random bytes (handshake nonces, session ids). */
+	void (*random)(void *ctx, void *buf, size_t len);
+	/* Wall-clock time in ns (CLOCK_REALTIME), read once per handshake. */
+	uint64_t (*realtime_ns)(void *ctx);
+	/* Optional: a link entered a new state. */
+	void (*link_state)(void *ctx, unsigned link, enum link_state st);
+};
+
+struct core_params {
+	enum braid_role role;
+	enum sched_mode mode;
+	uint64_t budget_ns;
+	bool unordered;
+	uint64_t probe_interval_ns;
+	unsigned reorder_window;
+	uint8_t psk[BRAID_KEY_LEN];
+};
+
+struct core_link_params {
+	unsigned id;			/* 0 .. BRAID_MAX_LINKS - 1 */
+	const char *name;
+	uint32_t weight;
+	uint32_t priority;
+	const union braid_addr *remote;	/* NULL: learn it from authenticated packets (hub) */
+};
+
+/* Copies what it needs from p (the PSK too; wipe yours). 0, -EINVAL, -ENOMEM. */
+int core_create(struct core **out, const struct core_params *p, const struct core_io *io);
+/* Wipes the keys and frees everything. */
+void core_destroy(struct core *c);
+
+/* 0, -EINVAL, -EEXIST (id taken). A link starts in LINK_PROBING. */
+int core_link_add(struct core *c, const struct core_link_params *lp);
+/* 0 or -ENOENT. */
+int core_link_del(struct core *c, unsigned id);
+int core_link_set_weight(struct core *c, unsigned id, uint32_t weight);
+
+/* A datagram received on link. The core may decrypt pkt in place; it does not
+ * keep the pointer. `now` is the monotonic time in ns. */
+void core_rx_link(struct core *c, unsigned link, const struct core_path *path,
+		  uint8_t *pkt, size_t len, uint64_t now);
+/* A datagram from the application side for flow. */
+void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len, uint64_t now);
+/* The driver received a datagram too large for its buffer on a link: count it. */
+void core_count_oversize(struct core *c);
+/* Runs timers due at now (handshake retries, probes, link timeouts, reorder
+ * gap expiry). Returns the time it next wants to be called; calling earlier
+ * is harmless. */
+uint64_t core_tick(struct core *c, uint64_t now);
+
+/* True once a session is established (edge: HS_RESP received; hub: a valid
+ * HS_INIT accepted). */
+bool core_ready(const struct core *c);
+const struct braid_bond_stats *core_bond_stats(const struct core *c);
+/* NULL for an id with no link. */
+const struct braid_link_stats *core_link_stats(const struct core *c, unsigned id);
+const char *core_link_name(const struct core *c, unsigned id);
+
+#endif

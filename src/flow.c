@@ -1,0 +1,69 @@
+/* Edge flow table; see flow.h. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "flow.h"
+
+int flow_table_init(struct flow_table *ft, unsigned max)
+{
+	if (max == 0 || max > 65535)
+		return -EINVAL;
+	ft->e = calloc(max, sizeof(*ft->e));
+	if (!ft->e)
+		return -ENOMEM;
+	ft->max = max;
+	ft->last = 0;
+	return 0;
+}
+
+void flow_table_destroy(struct flow_table *ft)
+{
+	free(ft->e);
+	ft->e = NULL;
+	ft->max = 0;
+}
+
+int flow_lookup(struct flow_table *ft, const union braid_addr *addr, uint64_t now)
+{
+	struct flow_entry *e = &ft->e[ft->last];
+	int free_slot = -1, oldest = -1;
+
+	if (e->used && addr_equal(&e->addr, addr)) {
+		e->last_ns = now;
+		return (int)ft->last;
+	}
+	/* A linear scan: the table holds tens of senders, not thousands. */
+	for (unsigned i = 0; i < ft->max; i++) {
+		e = &ft->e[i];
+		if (!e->used) {
+			if (free_slot < 0)
+				free_slot = (int)i;
+			continue;
+		}
+		if (addr_equal(&e->addr, addr)) {
+			e->last_ns = now;
+			ft->last = i;
+			return (int)i;
+		}
+		if (oldest < 0 || e->last_ns < ft->e[oldest].last_ns)
+			oldest = (int)i;
+	}
+	if (free_slot < 0) {
+		if (oldest < 0 || now - ft->e[oldest].last_ns < FLOW_IDLE_NS)
+			return -ENOSPC;
+		free_slot = oldest;
+	}
+	e = &ft->e[free_slot];
+	e->addr = *addr;
+	e->last_ns = now;
+	e->used = true;
+	ft->last = (unsigned)free_slot;
+	return free_slot;
+}
+
+const union braid_addr *flow_addr(const struct flow_table *ft, unsigned id)
+{
+	if (id >= ft->max || !ft->e[id].used)
+		return NULL;
+	return &ft->e[id].addr;
+}

@@ -1,0 +1,947 @@
+/* braidd's io_uring workers; see worker.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <liburing.h>
+#include <sodium.h>
+
+#include "braid/wire.h"
+#include "alloc.h"
+#include "core.h"
+#include "crypto.h"
+#include "log.h"
+#include "slab.h"
+#include "sock.h"
+#include "spsc.h"
+#include "worker.h"
+
+#define RING_ENTRIES	1024
+#define CQ_ENTRIES	8192
+#define RX_BUFS		1024		/* provided buffers per worker (power of two) */
+#define TX_BUFS		4096		/* send buffers per worker */
+#define CMSG_ROOM	64
+/* A provided buffer holds the recvmsg header, the source address, room for
+ * IP_PKTINFO, and a full-size datagram; a larger one comes back MSG_TRUNC. */
+#define RX_BUF_SIZE	2304
+#define XFER_SLOTS	2048		/* inter-worker ring slots */
+#define XFER_DATA	(BRAID_PKT_MAX + sizeof(union braid_addr) + 8)
+#define WAIT_MAX_NS	(100ull * 1000000ull)
+#define DRAIN_MAX_NS	(1000ull * 1000000ull)
+
+enum ud_kind { UD_RECV = 1, UD_SEND = 2, UD_WAKE = 3 };
+#define UD(kind, idx)	(((uint64_t)(kind) << 56) | (uint64_t)(idx))
+#define UD_KIND(ud)	((unsigned)((ud) >> 56))
+#define UD_IDX(ud)	((uint32_t)(ud))
+
+enum sock_kind { SK_LINK = 1, SK_APP = 2, SK_FLOW = 3 };
+enum xfer_kind { XF_RX = 1, XF_TX = 2 };
+#define XF_HAS_LOCAL 0x8000u
+
+struct wsock {
+	int fd;
+	uint8_t kind;
+	bool pktinfo;
+	uint16_t index;		/* link id or flow id */
+};
+
+/* What a send needs to stay valid until it completes, one per tx buffer. */
+struct tx_ctx {
+	struct msghdr msg;
+	struct iovec iov;
+	union braid_addr to;
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_ROOM];
+	} cmsg;
+};
+
+struct worker {
+	unsigned id;
+	struct braidd *d;
+	struct io_uring ring;
+	bool ring_ok;
+	bool disabled;		/* created R_DISABLED: enable from the worker thread */
+	pthread_t thread;
+	bool started;
+	int cpu;
+
+	struct slab rx;			/* provided to the kernel through br */
+	struct io_uring_buf_ring *br;
+	size_t br_len;
+	uint16_t bgid;
+	struct msghdr rx_msg;		/* layout template for multishot recvmsg */
+
+	struct slab tx;
+	struct tx_ctx *txc;
+	unsigned tx_inflight;
+
+	struct wsock *socks;
+	unsigned nsocks, maxsocks;
+
+	/* Worker k > 0: `up` carries to worker 0, `down` from it. */
+	struct spsc *up, *down;
+	bool wake[BRAID_MAX_WORKERS];
+
+	const uint64_t *alloc_ctr;
+	uint64_t alloc_base;
+	struct worker_stats st;
+} __attribute__((aligned(64)));
+
+uint64_t braidd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct io_uring_sqe *get_sqe(struct worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	if (!sqe) {
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+		if (!sqe)
+			stat_add(w->st.ring_full, 1);
+	}
+	return sqe;
+}
+
+static void arm_recv(struct worker *w, unsigned slot)
+{
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	if (!sqe)
+		return;
+	io_uring_prep_recvmsg_multishot(sqe, w->socks[slot].fd, &w->rx_msg, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = w->bgid;
+	io_uring_sqe_set_data64(sqe, UD(UD_RECV, slot));
+}
+
+static int add_sock(struct worker *w, int fd, enum sock_kind kind, unsigned index, bool pktinfo)
+{
+	struct wsock *s;
+
+	if (w->nsocks == w->maxsocks)
+		return -ENOSPC;
+	s = &w->socks[w->nsocks];
+	s->fd = fd;
+	s->kind = (uint8_t)kind;
+	s->index = (uint16_t)index;
+	s->pktinfo = pktinfo;
+	return (int)w->nsocks++;
+}
+
+/* Sends len bytes of buf (a buffer of w->tx) on fd; to is NULL for a
+ * connected socket. The buffer goes back to the slab when the send
+ * completes. */
+static void submit_send(struct worker *w, int fd, uint8_t *buf, size_t len,
+			const union braid_addr *to, const union braid_addr *local)
+{
+	uint32_t idx = slab_index(&w->tx, buf);
+	struct tx_ctx *t = &w->txc[idx];
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	if (!sqe) {
+		slab_put(&w->tx, buf);
+		return;
+	}
+	memset(&t->msg, 0, sizeof(t->msg));
+	t->iov.iov_base = buf;
+	t->iov.iov_len = len;
+	t->msg.msg_iov = &t->iov;
+	t->msg.msg_iovlen = 1;
+	if (to) {
+		t->to = *to;
+		t->msg.msg_name = &t->to;
+		t->msg.msg_namelen = addr_len(to);
+	}
+	/* Answer from the address the peer reached (wildcard-bound hub). */
+	if (local && local->sa.sa_family == AF_INET) {
+		struct cmsghdr *cm = &t->cmsg.align;
+		struct in_pktinfo pi = { .ipi_spec_dst = local->in.sin_addr };
+
+		memset(&t->cmsg, 0, sizeof(t->cmsg));
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		t->msg.msg_control = t->cmsg.buf;
+		t->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else if (local && local->sa.sa_family == AF_INET6) {
+		struct cmsghdr *cm = &t->cmsg.align;
+		struct in6_pktinfo pi = { .ipi6_addr = local->in6.sin6_addr };
+
+		memset(&t->cmsg, 0, sizeof(t->cmsg));
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		t->msg.msg_control = t->cmsg.buf;
+		t->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+	io_uring_prep_sendmsg(sqe, fd, &t->msg, 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_SEND, idx));
+	w->tx_inflight++;
+}
+
+static int link_fd(const struct worker *w, unsigned link)
+{
+	for (unsigned i = 0; i < w->nsocks; i++)
+		if (w->socks[i].kind == SK_LINK && w->socks[i].index == link)
+			return w->socks[i].fd;
+	return -1;
+}
+
+/* --- the core's callbacks (worker 0) ------------------------------------------ */
+
+static uint8_t *cb_tx_alloc(void *ctx, unsigned link)
+{
+	struct worker *w = ctx;
+
+	(void)link;
+	return slab_get(&w->tx);
+}
+
+static void cb_tx_send(void *ctx, unsigned link, uint8_t *buf, size_t len, const struct core_path *path)
+{
+	struct worker *w = ctx;
+	struct braidd *d = w->d;
+	unsigned owner = d->link_worker[link];
+	const union braid_addr *local = path->has_local ? &path->local : NULL;
+
+	if (owner == 0) {
+		int fd = link_fd(w, link);
+
+		if (fd < 0) {
+			slab_put(&w->tx, buf);
+			return;
+		}
+		submit_send(w, fd, buf, len, &path->remote, local);
+		return;
+	}
+	/* Another worker owns the link: copy the packet over and wake it. */
+	struct worker *o = d->w[owner];
+	struct spsc_msg *m = spsc_reserve(o->down);
+
+	if (!m) {
+		stat_add(w->st.ring_full, 1);
+		slab_put(&w->tx, buf);
+		return;
+	}
+	m->kind = XF_TX;
+	m->arg = (uint16_t)(link | (local ? XF_HAS_LOCAL : 0));
+	memcpy(m->addr, &path->remote, sizeof(path->remote));
+	if (local)
+		memcpy(m->data, local, sizeof(*local));
+	memcpy(m->data + sizeof(union braid_addr), buf, len);
+	m->len = (uint32_t)len;
+	spsc_push(o->down);
+	slab_put(&w->tx, buf);
+	w->wake[owner] = true;
+}
+
+static int hub_flow_fd(struct worker *w, unsigned flow)
+{
+	struct braidd *d = w->d;
+	char err[256];
+	bool pktinfo;
+	int fd, slot;
+
+	if (flow >= d->cfg.max_flows)
+		return -1;
+	if (d->flow_fd[flow] >= 0)
+		return d->flow_fd[flow];
+	/* A new flow: its own socket, so the destination's replies come back
+	 * to this flow alone. Rare, so the syscalls are fine here. */
+	struct sock_opts so = {
+		.what = "flow",
+		.connect = &d->cfg.app_dest,
+		.sndbuf = d->cfg.sndbuf,
+		.rcvbuf = d->cfg.rcvbuf,
+		.busy_poll_us = d->cfg.busy_poll_us,
+	};
+	fd = sock_open(&so, &pktinfo, err, sizeof(err));
+	if (fd < 0) {
+		log_warn("%s", err);
+		return -1;
+	}
+	slot = add_sock(w, fd, SK_FLOW, flow, false);
+	if (slot < 0) {
+		close(fd);
+		return -1;
+	}
+	d->flow_fd[flow] = fd;
+	arm_recv(w, (unsigned)slot);
+	return fd;
+}
+
+static void cb_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len)
+{
+	struct worker *w = ctx;
+	struct braidd *d = w->d;
+	uint8_t *buf;
+
+	if (d->cfg.role == ROLE_EDGE) {
+		const union braid_addr *to = flow_addr(&d->flows, flow);
+
+		if (!to || !(buf = slab_get(&w->tx))) {
+			stat_add(w->st.flows_full, 1);
+			return;
+		}
+		memcpy(buf, data, len);
+		submit_send(w, d->app_fd, buf, len, to, NULL);
+	} else {
+		int fd = hub_flow_fd(w, flow);
+
+		if (fd < 0 || !(buf = slab_get(&w->tx))) {
+			stat_add(w->st.flows_full, 1);
+			return;
+		}
+		memcpy(buf, data, len);
+		submit_send(w, fd, buf, len, NULL, NULL);
+	}
+}
+
+static void cb_random(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	randombytes_buf(buf, len);
+}
+
+static uint64_t cb_realtime(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void cb_link_state(void *ctx, unsigned link, enum link_state st)
+{
+	struct worker *w = ctx;
+	static const char *const names[] = { "down", "probing", "up" };
+
+	log_info("link %s is %s", core_link_name(w->d->core, link), names[st]);
+}
+
+/* --- receiving ------------------------------------------------------------------ */
+
+static void recycle_rx(struct worker *w, unsigned bid)
+{
+	io_uring_buf_ring_add(w->br, slab_buf(&w->rx, bid), w->rx.buf_size, (unsigned short)bid,
+			      io_uring_buf_ring_mask(RX_BUFS), 0);
+	io_uring_buf_ring_advance(w->br, 1);
+}
+
+static void path_from_msg(struct worker *w, const struct wsock *s, struct io_uring_recvmsg_out *out,
+			  struct core_path *path)
+{
+	struct cmsghdr *cm;
+
+	memset(path, 0, sizeof(*path));
+	addr_from_sockaddr(&path->remote, io_uring_recvmsg_name(out),
+			   out->namelen > sizeof(union braid_addr) ? sizeof(union braid_addr) : out->namelen);
+	if (!s->pktinfo)
+		return;
+	for (cm = io_uring_recvmsg_cmsg_firsthdr(out, &w->rx_msg); cm;
+	     cm = io_uring_recvmsg_cmsg_nexthdr(out, &w->rx_msg, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			path->local.in.sin_family = AF_INET;
+			path->local.in.sin_addr = pi.ipi_addr;
+			path->has_local = true;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			path->local.in6.sin6_family = AF_INET6;
+			path->local.in6.sin6_addr = pi.ipi6_addr;
+			path->has_local = true;
+		}
+	}
+}
+
+static void on_recv(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
+{
+	unsigned slot = UD_IDX(cqe->user_data);
+	struct braidd *d = w->d;
+	struct wsock *s;
+	struct io_uring_recvmsg_out *out;
+	struct core_path path;
+	unsigned bid;
+	uint8_t *buf, *payload;
+	size_t plen;
+	bool trunc;
+
+	if (slot >= w->nsocks)
+		return;
+	s = &w->socks[slot];
+	if (!(cqe->flags & IORING_CQE_F_MORE) && !__atomic_load_n(&d->stop, __ATOMIC_RELAXED))
+		arm_recv(w, slot);
+	if (cqe->res < 0) {
+		if (cqe->res == -ENOBUFS)
+			stat_add(w->st.rx_nobufs, 1);
+		return;
+	}
+	if (!(cqe->flags & IORING_CQE_F_BUFFER))
+		return;
+	bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+	buf = slab_buf(&w->rx, bid);
+	out = io_uring_recvmsg_validate(buf, cqe->res, &w->rx_msg);
+	if (!out) {
+		recycle_rx(w, bid);
+		return;
+	}
+	payload = io_uring_recvmsg_payload(out, &w->rx_msg);
+	plen = io_uring_recvmsg_payload_length(out, cqe->res, &w->rx_msg);
+	trunc = out->flags & MSG_TRUNC;
+	path_from_msg(w, s, out, &path);
+
+	switch (s->kind) {
+	case SK_LINK:
+		if (w->id != 0) {
+			struct spsc_msg *m = spsc_reserve(w->up);
+
+			if (!m || plen > BRAID_PKT_MAX) {
+				stat_add(w->st.ring_full, !m);
+				if (m && plen > BRAID_PKT_MAX) {
+					/* Pass the size on; worker 0 counts it. */
+					m->kind = XF_RX;
+					m->arg = (uint16_t)s->index;
+					m->len = BRAID_PKT_MAX + 1;
+					spsc_push(w->up);
+					w->wake[0] = true;
+				}
+				break;
+			}
+			m->kind = XF_RX;
+			m->arg = (uint16_t)(s->index | (path.has_local ? XF_HAS_LOCAL : 0));
+			memcpy(m->addr, &path.remote, sizeof(path.remote));
+			memcpy(m->data, &path.local, sizeof(path.local));
+			memcpy(m->data + sizeof(union braid_addr), payload, plen);
+			m->len = (uint32_t)plen;
+			spsc_push(w->up);
+			w->wake[0] = true;
+		} else if (trunc) {
+			core_count_oversize(d->core);
+		} else {
+			core_rx_link(d->core, s->index, &path, payload, plen, now);
+		}
+		break;
+	case SK_APP: {
+		int flow;
+
+		if (trunc) {
+			core_count_oversize(d->core);
+			break;
+		}
+		flow = flow_lookup(&d->flows, &path.remote, now);
+		if (flow < 0) {
+			stat_add(w->st.flows_full, 1);
+			break;
+		}
+		core_rx_app(d->core, (uint16_t)flow, payload, plen, now);
+		break;
+	}
+	case SK_FLOW:
+		if (trunc)
+			core_count_oversize(d->core);
+		else
+			core_rx_app(d->core, s->index, payload, plen, now);
+		break;
+	}
+	recycle_rx(w, bid);
+}
+
+/* Worker 0: packets other workers received. */
+static void drain_up(struct worker *w0, struct worker *k, uint64_t now)
+{
+	struct spsc_msg *m;
+
+	while ((m = spsc_peek(k->up))) {
+		struct core_path path;
+		unsigned link = m->arg & ~XF_HAS_LOCAL;
+
+		if (m->len > BRAID_PKT_MAX) {
+			core_count_oversize(w0->d->core);
+		} else {
+			memset(&path, 0, sizeof(path));
+			memcpy(&path.remote, m->addr, sizeof(path.remote));
+			if (m->arg & XF_HAS_LOCAL) {
+				memcpy(&path.local, m->data, sizeof(path.local));
+				path.has_local = true;
+			}
+			core_rx_link(w0->d->core, link, &path, m->data + sizeof(union braid_addr),
+				     m->len, now);
+		}
+		spsc_pop(k->up);
+	}
+}
+
+/* Worker k > 0: packets worker 0 wants sent on k's links. */
+static void drain_down(struct worker *w)
+{
+	struct spsc_msg *m;
+
+	while ((m = spsc_peek(w->down))) {
+		unsigned link = m->arg & ~XF_HAS_LOCAL;
+		int fd = link_fd(w, link);
+		uint8_t *buf = slab_get(&w->tx);
+		union braid_addr to, local;
+
+		if (fd >= 0 && buf) {
+			memcpy(&to, m->addr, sizeof(to));
+			memcpy(&local, m->data, sizeof(local));
+			memcpy(buf, m->data + sizeof(union braid_addr), m->len);
+			submit_send(w, fd, buf, m->len, &to, (m->arg & XF_HAS_LOCAL) ? &local : NULL);
+		} else {
+			if (buf)
+				slab_put(&w->tx, buf);
+			stat_add(w->st.ring_full, 1);
+		}
+		spsc_pop(w->down);
+	}
+}
+
+static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
+{
+	switch (UD_KIND(cqe->user_data)) {
+	case UD_RECV:
+		on_recv(w, cqe, now);
+		break;
+	case UD_SEND:
+		slab_put(&w->tx, slab_buf(&w->tx, UD_IDX(cqe->user_data)));
+		w->tx_inflight--;
+		if (cqe->res < 0)
+			stat_add(w->st.tx_errors, 1);
+		break;
+	case UD_WAKE:
+	default:
+		break;
+	}
+}
+
+static void send_wakes(struct worker *w)
+{
+	for (unsigned i = 0; i < w->d->nworkers; i++) {
+		struct io_uring_sqe *sqe;
+
+		if (!w->wake[i])
+			continue;
+		w->wake[i] = false;
+		sqe = get_sqe(w);
+		if (!sqe)
+			continue;
+		io_uring_prep_msg_ring(sqe, w->d->w[i]->ring.ring_fd, 0, UD(UD_WAKE, 0), 0);
+		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	}
+}
+
+/* io_uring_enable_rings() is declared by liburing 2.3 but missing from its
+ * shared library's symbol map, so make the register call ourselves. */
+static int ring_enable(struct io_uring *ring)
+{
+	return (int)syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct braidd *d = w->d;
+	uint64_t next_tick = 0, now;
+
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+			log_warn("worker %u: cannot pin to CPU %d", w->id, w->cpu);
+	}
+	if (w->disabled && ring_enable(&w->ring) < 0)
+		log_err("worker %u: cannot enable its ring", w->id);
+	for (unsigned i = 0; i < w->nsocks; i++)
+		arm_recv(w, i);
+	w->alloc_ctr = alloc_thread_counter();
+	w->alloc_base = w->alloc_ctr ? *w->alloc_ctr : 0;
+
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		struct __kernel_timespec ts = { 0 };
+		unsigned head, n = 0;
+		bool stopping = __atomic_load_n(&d->stop, __ATOMIC_ACQUIRE);
+
+		now = braidd_now_ns();
+		if (stopping) {
+			/* Drain: let what is in flight on the links land and the
+			 * last sends complete, then leave. */
+			uint64_t end = d->stop_ns + d->cfg.budget_ns + 2 * d->cfg.probe_interval_ns;
+
+			if ((now >= end && w->tx_inflight == 0) || now >= d->stop_ns + DRAIN_MAX_NS)
+				break;
+		}
+		if (!d->cfg.spin) {
+			uint64_t wait = WAIT_MAX_NS;
+
+			if (w->id == 0 && next_tick > now && next_tick - now < wait)
+				wait = next_tick - now;
+			else if (w->id == 0 && next_tick <= now)
+				wait = 0;
+			ts.tv_sec = (long long)(wait / 1000000000ull);
+			ts.tv_nsec = (long long)(wait % 1000000000ull);
+			io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+		} else {
+			io_uring_submit(&w->ring);
+		}
+		now = braidd_now_ns();
+		io_uring_for_each_cqe(&w->ring, head, cqe) {
+			handle_cqe(w, cqe, now);
+			n++;
+		}
+		io_uring_cq_advance(&w->ring, n);
+
+		if (w->id == 0) {
+			for (unsigned i = 1; i < d->nworkers; i++)
+				drain_up(w, d->w[i], now);
+			/* Received packets may have opened a reorder gap or
+			 * answered a probe: let the core re-plan its timers. */
+			if (n || now >= next_tick)
+				next_tick = core_tick(d->core, now);
+		} else {
+			drain_down(w);
+		}
+		send_wakes(w);
+		stat_add(w->st.loops, 1);
+		if (w->alloc_ctr)
+			stat_set(w->st.alloc_bytes, *w->alloc_ctr - w->alloc_base);
+	}
+	io_uring_submit(&w->ring);
+	return NULL;
+}
+
+/* --- setup ---------------------------------------------------------------------- */
+
+static int worker_create(struct braidd *d, unsigned id, char *err, size_t errlen)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_buf_reg reg = { 0 };
+	struct worker *w;
+	int r;
+
+	w = aligned_alloc(64, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	memset(w, 0, sizeof(*w));
+	d->w[id] = w;
+	w->id = id;
+	w->d = d;
+	w->cpu = id < d->cfg.ncpus ? d->cfg.cpus[id] : -1;
+	w->bgid = (uint16_t)id;
+
+	p.flags = IORING_SETUP_CQSIZE;
+	p.cq_entries = CQ_ENTRIES;
+	if (d->cfg.sqpoll) {
+		p.flags |= IORING_SETUP_SQPOLL;
+		p.sq_thread_idle = 1000;
+		if (d->cfg.sqpoll_cpu >= 0) {
+			p.flags |= IORING_SETUP_SQ_AFF;
+			p.sq_thread_cpu = (unsigned)d->cfg.sqpoll_cpu;
+		}
+		/* One SQ thread for the whole process, not one per ring. */
+		if (id > 0) {
+			p.flags |= IORING_SETUP_ATTACH_WQ;
+			p.wq_fd = (unsigned)d->w[0]->ring.ring_fd;
+		}
+	} else if (!d->cfg.spin) {
+		/* Completions run only when the worker waits for them: no
+		 * task-work interrupts while it is busy, one fewer reschedule
+		 * per packet. The ring belongs to the worker thread, so it is
+		 * created disabled and enabled from there. */
+		p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			   IORING_SETUP_R_DISABLED;
+	}
+	r = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &p);
+	if (r == -EINVAL && (p.flags & IORING_SETUP_DEFER_TASKRUN)) {
+		log_info("worker %u: kernel lacks IORING_SETUP_DEFER_TASKRUN; using plain task work", id);
+		p.flags &= ~(IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			     IORING_SETUP_R_DISABLED);
+		r = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &p);
+	}
+	w->disabled = p.flags & IORING_SETUP_R_DISABLED;
+	if (r < 0) {
+		snprintf(err, errlen, "worker %u: io_uring setup%s: %s", id,
+			 d->cfg.sqpoll ? " with SQPOLL" : "", strerror(-r));
+		return r;
+	}
+	w->ring_ok = true;
+
+	r = slab_init(&w->rx, RX_BUFS, RX_BUF_SIZE);
+	if (r == 0)
+		r = slab_init(&w->tx, TX_BUFS, BRAID_PKT_MAX);
+	if (r < 0) {
+		snprintf(err, errlen, "worker %u: packet buffers: %s", id, strerror(-r));
+		return r;
+	}
+	w->txc = calloc(TX_BUFS, sizeof(*w->txc));
+	w->maxsocks = BRAID_MAX_LINKS + 1 + (id == 0 ? d->cfg.max_flows : 0);
+	w->socks = calloc(w->maxsocks, sizeof(*w->socks));
+	if (!w->txc || !w->socks) {
+		snprintf(err, errlen, "worker %u: out of memory", id);
+		return -ENOMEM;
+	}
+
+	/* The receive slab becomes the ring's provided-buffer group: the
+	 * kernel picks a buffer per datagram, we hand it back once done. */
+	w->br_len = RX_BUFS * sizeof(struct io_uring_buf);
+	w->br = mmap(NULL, w->br_len, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (w->br == MAP_FAILED) {
+		w->br = NULL;
+		snprintf(err, errlen, "worker %u: buffer ring: %s", id, strerror(errno));
+		return -ENOMEM;
+	}
+	io_uring_buf_ring_init(w->br);
+	reg.ring_addr = (unsigned long)w->br;
+	reg.ring_entries = RX_BUFS;
+	reg.bgid = w->bgid;
+	r = io_uring_register_buf_ring(&w->ring, &reg, 0);
+	if (r < 0) {
+		snprintf(err, errlen, "worker %u: provided buffer ring (kernel 5.19+): %s", id, strerror(-r));
+		return r;
+	}
+	for (unsigned i = 0; i < RX_BUFS; i++) {
+		slab_take(&w->rx, i);
+		io_uring_buf_ring_add(w->br, slab_buf(&w->rx, i), RX_BUF_SIZE, (unsigned short)i,
+				      io_uring_buf_ring_mask(RX_BUFS), (int)i);
+	}
+	io_uring_buf_ring_advance(w->br, RX_BUFS);
+
+	/* Register the send slab too, so sends can later use fixed buffers;
+	 * not fatal where the memlock limit forbids it. */
+	{
+		struct iovec iov = { .iov_base = w->tx.mem, .iov_len = w->tx.map_len };
+
+		r = io_uring_register_buffers(&w->ring, &iov, 1);
+		if (r < 0)
+			log_debug("worker %u: registering send buffers: %s", id, strerror(-r));
+	}
+
+	w->rx_msg.msg_namelen = sizeof(union braid_addr);
+	w->rx_msg.msg_controllen = CMSG_ROOM;
+
+	if (id > 0) {
+		r = spsc_create(&w->up, XFER_SLOTS, XFER_DATA);
+		if (r == 0)
+			r = spsc_create(&w->down, XFER_SLOTS, XFER_DATA);
+		if (r < 0) {
+			snprintf(err, errlen, "worker %u: inter-worker rings: %s", id, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void worker_destroy(struct worker *w)
+{
+	if (!w)
+		return;
+	for (unsigned i = 0; i < w->nsocks; i++)
+		if (w->socks[i].kind != SK_FLOW)	/* flow fds are closed by braidd */
+			close(w->socks[i].fd);
+	if (w->ring_ok)
+		io_uring_queue_exit(&w->ring);
+	if (w->br)
+		munmap(w->br, w->br_len);
+	slab_destroy(&w->rx);
+	slab_destroy(&w->tx);
+	spsc_destroy(w->up);
+	spsc_destroy(w->down);
+	free(w->txc);
+	free(w->socks);
+	free(w);
+}
+
+int braidd_setup(struct braidd *d, char *err, size_t errlen)
+{
+	struct braid_config *cfg = &d->cfg;
+	struct core_params cp = {
+		.role = cfg->role,
+		.mode = cfg->mode,
+		.budget_ns = cfg->budget_ns,
+		.unordered = cfg->unordered,
+		.probe_interval_ns = cfg->probe_interval_ns,
+		.reorder_window = cfg->reorder_window,
+	};
+	struct core_io io;
+	bool pktinfo;
+	int r;
+
+	d->app_fd = -1;
+	if (crypto_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -EIO;
+	}
+	r = crypto_key_load(cfg->key_path, cp.psk, err, errlen);
+	if (r < 0)
+		return r;
+
+	d->nworkers = cfg->workers;
+	if (cfg->nlinks > 2 * d->nworkers)
+		log_warn("%u links on %u worker(s): more than two links per worker", cfg->nlinks,
+			 d->nworkers);
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		r = worker_create(d, i, err, errlen);
+		if (r < 0)
+			goto err_key;
+	}
+
+	io = (struct core_io){
+		.ctx = d->w[0],
+		.tx_alloc = cb_tx_alloc,
+		.tx_send = cb_tx_send,
+		.deliver = cb_deliver,
+		.random = cb_random,
+		.realtime_ns = cb_realtime,
+		.link_state = cb_link_state,
+	};
+	r = core_create(&d->core, &cp, &io);
+	crypto_wipe(cp.psk, sizeof(cp.psk));
+	if (r < 0) {
+		snprintf(err, errlen, "creating the bond: %s", strerror(-r));
+		return r;
+	}
+
+	for (unsigned i = 0; i < cfg->nlinks; i++) {
+		const struct link_config *lc = &cfg->links[i];
+		struct worker *w = d->w[i % d->nworkers];
+		char what[64];
+		struct core_link_params lp = {
+			.id = i,
+			.name = lc->name,
+			.weight = lc->weight,
+			.priority = lc->priority,
+			.remote = lc->has_remote ? &lc->remote : NULL,
+		};
+		struct sock_opts so = {
+			.what = what,
+			.bind = &lc->local,
+			.device = lc->device,
+			.sndbuf = cfg->sndbuf,
+			.rcvbuf = cfg->rcvbuf,
+			.busy_poll_us = cfg->busy_poll_us,
+		};
+		int fd;
+
+		snprintf(what, sizeof(what), "link %s", lc->name);
+		fd = sock_open(&so, &pktinfo, err, errlen);
+		if (fd < 0)
+			return fd;
+		d->link_worker[i] = w->id;
+		add_sock(w, fd, SK_LINK, i, pktinfo);
+		r = core_link_add(d->core, &lp);
+		if (r < 0) {
+			snprintf(err, errlen, "link %s: %s", lc->name, strerror(-r));
+			return r;
+		}
+	}
+
+	if (cfg->role == ROLE_EDGE) {
+		struct sock_opts so = {
+			.what = "app listen",
+			.bind = &cfg->app_listen,
+			.sndbuf = cfg->sndbuf,
+			.rcvbuf = cfg->rcvbuf,
+			.busy_poll_us = cfg->busy_poll_us,
+		};
+
+		r = flow_table_init(&d->flows, cfg->max_flows);
+		if (r < 0) {
+			snprintf(err, errlen, "flow table: %s", strerror(-r));
+			return r;
+		}
+		d->app_fd = sock_open(&so, &pktinfo, err, errlen);
+		if (d->app_fd < 0)
+			return d->app_fd;
+		add_sock(d->w[0], d->app_fd, SK_APP, 0, false);
+	} else {
+		d->flow_fd = malloc(cfg->max_flows * sizeof(*d->flow_fd));
+		if (!d->flow_fd) {
+			snprintf(err, errlen, "flow table: out of memory");
+			return -ENOMEM;
+		}
+		for (unsigned i = 0; i < cfg->max_flows; i++)
+			d->flow_fd[i] = -1;
+	}
+	return 0;
+
+err_key:
+	crypto_wipe(cp.psk, sizeof(cp.psk));
+	return r;
+}
+
+int braidd_start(struct braidd *d, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		int r = pthread_create(&d->w[i]->thread, NULL, worker_main, d->w[i]);
+
+		if (r != 0) {
+			snprintf(err, errlen, "starting worker %u: %s", i, strerror(r));
+			braidd_stop(d);
+			return -r;
+		}
+		d->w[i]->started = true;
+	}
+	return 0;
+}
+
+void braidd_stop(struct braidd *d)
+{
+	d->stop_ns = braidd_now_ns();
+	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		if (d->w[i] && d->w[i]->started) {
+			pthread_join(d->w[i]->thread, NULL);
+			d->w[i]->started = false;
+		}
+	}
+}
+
+void braidd_teardown(struct braidd *d)
+{
+	for (unsigned i = 0; i < BRAID_MAX_WORKERS; i++) {
+		worker_destroy(d->w[i]);
+		d->w[i] = NULL;
+	}
+	if (d->flow_fd) {
+		for (unsigned i = 0; i < d->cfg.max_flows; i++)
+			if (d->flow_fd[i] >= 0)
+				close(d->flow_fd[i]);
+		free(d->flow_fd);
+		d->flow_fd = NULL;
+	}
+	flow_table_destroy(&d->flows);
+	core_destroy(d->core);
+	d->core = NULL;
+}
+
+const struct worker_stats *braidd_worker_stats(const struct braidd *d, unsigned i)
+{
+	if (i >= d->nworkers || !d->w[i])
+		return NULL;
+	return &d->w[i]->st;
+}
