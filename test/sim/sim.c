@@ -1,0 +1,2338 @@
+/* braid-sim: a deterministic simulator for the protocol core (src/core.h).
+ *
+ * One process, one thread, a virtual clock in ns. An edge and a hub core talk
+ * over N links; every direction of every link has its own model (base delay,
+ * jitter, reordering, loss, Gilbert-Elliott bursts, duplication, corruption)
+ * and a link can go dark in both directions for windows of time. An
+ * application on each side sends numbered, self-describing datagrams; every
+ * delivery is checked against what was sent, and at the end every datagram
+ * must be accounted for. All randomness comes from seeded PRNG streams and
+ * ties in the event queue are broken by insertion order, so a seed replays
+ * bit for bit (--check-determinism proves it on every run it is given).
+ *
+ * Timeline of a run (t0 = start of the virtual clock, D = traffic duration):
+ *   [t0, t0+D)        traffic under the scenario's impairments
+ *   [t0+D, +TAIL)     the network heals (no loss, duplication, corruption or
+ *                     blackout; delays and jitter stay) and the applications
+ *                     keep sending at a low rate. Without this a datagram
+ *                     lost at the very end leaves no gap behind it, the
+ *                     receiver never declares it lost, and the books could
+ *                     not balance exactly.
+ *   [.., +budget+Dmax+margin)  no more sends; everything in flight drains.
+ *
+ * Invariants checked at every delivery: never twice, never corrupted (length
+ * and content regenerated from the sender's record), in order per flow
+ * (ordered bonds), and
+ *     deliver_time - send_time <= Dmax + budget + SLACK   (ordered)
+ *     deliver_time - send_time <= Dmax + SLACK            (unordered)
+ * where Dmax is the largest base + jitter of any link direction. Why this is
+ * tight: the core sends inside core_rx_app (no pacing) and a link without
+ * reordering delays a packet to max(own arrival, previous arrival), which is
+ * still <= its send time + base + jitter; the reorder buffer holds a gap at
+ * most `budget` after the first datagram beyond it arrived, and the sim
+ * calls core_tick exactly at the deadline it returns. SLACK (1 us) covers
+ * only integer rounding; it is not tick granularity (all scenarios pass with
+ * SLACK = 0).
+ *
+ * At the end every datagram has one fate, each some counter's: delivered;
+ * dropped by the sender (seen as a rise of oversize, no_session, no_link or
+ * tx_nobuf during its core_rx_app with no DATA packet sent); given up by the
+ * receiver (it lies between the first datagram of the session and the highest
+ * one the receiver authenticated, so its reorder buffer must count it in `lost`: checked
+ * exactly); or sent before the receiver's first one (session start: refused
+ * as no_session or `late`, never in `lost`; allowed only before the sessions
+ * settled). After the drain no datagram may lie beyond the highest one the
+ * receiver saw. Scenarios without loss also require that everything sent
+ * after both sessions were up and every link UP arrived. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/wait.h>
+
+#include "braid/sched.h"
+#include "braid/stats.h"
+#include "braid/wire.h"
+#include "addr.h"
+#include "core.h"
+#include "crypto.h"
+
+#define NS_PER_US 1000ull
+#define NS_PER_MS 1000000ull
+#define NS_PER_S  1000000000ull
+
+#define SIM_MAX_LINKS  4
+#define SIM_MAX_FLOWS  4
+#define SIM_MAX_DARK   64
+#define SIM_MAX_MARKS  16
+#define SIM_NET_MAX    4096	/* packets in flight on the whole network */
+#define SIM_POOL_MAX   256	/* tx buffers per core */
+#define SIM_HDR_LEN    20	/* seq u32, flow u16, len u16, send_ns u64, cksum u32 */
+#define SIM_MIN_LEN    4	/* the seq must fit: it names the datagram */
+#define SIM_SLACK_NS   NS_PER_US
+#define SIM_TAIL_NS    (300 * NS_PER_MS)
+#define SIM_TAIL_RATE  50.0	/* datagrams/s per direction while healing */
+#define SIM_MARGIN_NS  (300 * NS_PER_MS)
+#define SIM_REALTIME_OFFSET 1700000000000000000ull
+#define SIM_SPIN_MAX   1000	/* core_tick calls at one instant before we call it a livelock */
+
+/* --- PRNG: xoshiro256** seeded through splitmix64 ------------------------- */
+
+struct rng {
+	uint64_t s[4];
+};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull ^ (stream + 1) * 0xd1342543de82ef95ull;
+
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(struct rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t out = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return out;
+}
+
+/* Uniform in [0, n); n = 0 gives 0. */
+static uint64_t rng_below(struct rng *r, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
+}
+
+static double rng_u01(struct rng *r)
+{
+	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+static bool rng_chance(struct rng *r, double p)
+{
+	return p > 0 && rng_u01(r) < p;
+}
+
+/* --- the model ------------------------------------------------------------ */
+
+/* One direction of one link. */
+struct dir_model {
+	uint64_t base_ns;
+	uint64_t jitter_ns;	/* extra delay in [0, jitter_ns] */
+	bool normal;		/* bell-shaped (Irwin-Hall of 4) instead of uniform */
+	bool reorder;		/* packets may overtake each other */
+	double loss;
+	bool ge;		/* Gilbert-Elliott: loss is `loss` in good, ge_loss_bad in bad */
+	double ge_p_gb, ge_p_bg, ge_loss_bad;
+	double dup;
+	double corrupt;
+	/* state */
+	bool ge_bad;
+	uint64_t last_arrival;
+	struct rng rng;
+	uint64_t sent, dropped, duplicated, corrupted;
+};
+
+struct window {
+	uint64_t start, end;	/* absolute virtual time, [start, end) */
+};
+
+struct sim_link {
+	struct dir_model dir[2];	/* indexed by the sending side */
+	struct window dark[SIM_MAX_DARK];
+	unsigned ndark;
+	uint32_t weight, priority;
+	union braid_addr edge_local;	/* the edge's socket */
+	union braid_addr edge_public;	/* what the hub sees (NAT) */
+	union braid_addr edge_stale;	/* the public address before a NAT rebinding */
+	bool rebound;
+	union braid_addr hub_addr;
+};
+
+enum rec_state {
+	REC_SENT = 0,		/* at least one DATA packet left the sender */
+	REC_DELIVERED,
+	REC_DROP_OVERSIZE,	/* the sender counted it and sent nothing */
+	REC_DROP_NOSESSION,
+	REC_DROP_NOLINK,
+	REC_DROP_NOBUF,
+};
+
+static const char *const rec_state_name[] = {
+	"sent", "delivered", "oversize", "no_session", "no_link", "nobuf",
+};
+
+struct rec {
+	uint64_t send_ns;
+	uint32_t ord;		/* position in the sender's bond sequence, ORD_NONE if none */
+	uint16_t len;
+	uint8_t state;
+	bool after_settle;
+};
+
+struct flowrec {
+	uint16_t id;
+	double interval_ns;
+	struct rec *rec;
+	uint32_t cap, nsent;
+	int64_t last_seq;
+};
+
+#define ORD_NONE UINT32_MAX
+
+/* Datagrams sent by side d and delivered at side 1 - d.
+ *
+ * The core numbers datagrams with one bond sequence in the order the
+ * application hands them over, so the sim knows that order without reading
+ * the (encrypted) sequence numbers: `ord` indexes seqlog, which names the
+ * datagram (flow index << 30 | seq). Every datagram that got past the
+ * sender's drop checks gets an ord, including those then dropped for want of
+ * a buffer. The receiver's reorder buffer starts at the first datagram sent
+ * under the session it authenticates (base) and can only ever give up on what lies between base
+ * and the highest one it authenticated (top): that is what its `lost` counter
+ * must match. */
+struct dirstate {
+	unsigned nflows;
+	double rate;
+	struct flowrec flow[SIM_MAX_FLOWS];
+	uint64_t sent, delivered, dropped[REC_DROP_NOBUF + 1];
+	uint64_t max_delay;
+	uint32_t *seqlog;
+	uint32_t nlog, caplog;
+	bool have_base;
+	uint32_t base, top;
+	uint64_t rx_session;	/* receiver's session when base was taken */
+	/* Where each of the sender's recent sessions began in the log: both
+	 * cores know a session's first sequence number, so the receiver's
+	 * window starts at the first datagram sent under it, not at the
+	 * first that happened to arrive. */
+	struct { uint64_t session; uint32_t first; } txs[4];
+	unsigned ntxs;
+	bool inexact;		/* the receiver started over mid-run */
+};
+
+struct side {
+	struct sim *sim;
+	unsigned id;		/* 0 edge, 1 hub */
+	const char *name;
+	struct core *core;
+	struct rng core_rng, app_rng;
+	uint8_t *pool;
+	uint8_t *pool_state;	/* POOL_* */
+	uint32_t *pool_free;
+	unsigned pool_nfree;
+	uint64_t deadline;
+	uint64_t spin_at;
+	unsigned spins;
+	bool was_ready;
+	/* What the current core call sent. */
+	unsigned call_data_tx;
+	uint32_t call_ord;	/* ord of the datagram core_rx_app is taking, or ORD_NONE */
+	uint64_t tx_bytes;
+	uint64_t ndeliv;
+};
+
+enum { POOL_FREE = 0, POOL_ALLOC = 1, POOL_INFLIGHT = 2 };
+
+struct pkt {
+	uint32_t next;		/* free list */
+	uint32_t ord;		/* DATA: the datagram it carries */
+	uint32_t len;
+	uint8_t to, link;
+	bool corrupted;
+	union braid_addr src;
+	uint8_t data[BRAID_PKT_MAX];
+};
+
+enum ev_type { EV_ARRIVE = 0, EV_APP, EV_TXDONE, EV_MARK };
+
+struct ev {
+	uint64_t t;
+	uint64_t ord;
+	uint32_t idx;
+	uint8_t type, side;
+};
+
+struct heap {
+	struct ev *v;
+	size_t n, cap;
+};
+
+/* Link counters of both sides at one instant, for scenario checks. */
+struct snap {
+	uint64_t t;
+	bool taken;
+	uint64_t tx_data[2][SIM_MAX_LINKS];
+	uint64_t state[2][SIM_MAX_LINKS];
+};
+
+enum mark_kind { MARK_SNAP = 0, MARK_NAT };
+
+struct sim;
+
+struct scenario {
+	const char *name;
+	const char *help;
+	void (*setup)(struct sim *s);
+	void (*check)(struct sim *s);	/* after the run, if nothing failed yet */
+};
+
+struct sim {
+	const struct scenario *sc;
+	uint64_t seed;
+	int verbose;
+	bool alloc_check;
+
+	/* configuration, set by the scenario */
+	uint64_t dur_ns;
+	enum sched_mode mode;
+	uint64_t budget_ns;
+	bool unordered;
+	uint64_t probe_ns;
+	unsigned nlinks;
+	struct sim_link link[SIM_MAX_LINKS];
+	unsigned pool_n;
+	uint64_t txdone_ns;	/* how long the driver keeps a sent buffer */
+	unsigned burst_max;
+	unsigned len_max;
+	unsigned window;	/* reorder window */
+	bool expect_all;	/* no loss configured: all sent after settle arrives */
+	double spoof;		/* share of corrupted packets to the hub sent from a stranger */
+	struct {
+		uint64_t t;
+		enum mark_kind kind;
+	} mark[SIM_MAX_MARKS];
+	unsigned nmarks;
+	struct snap snap[SIM_MAX_MARKS];
+	unsigned nat_link;
+
+	/* run state */
+	uint64_t t0, now, t_heal, t_stop_app, t_end, t_settle;
+	bool settled;
+	uint64_t dmax_ns;
+	uint64_t ord;
+	struct heap heap;
+	struct pkt *net;
+	uint32_t net_free;	/* free list, then the never-used tail from net_fresh */
+	uint32_t net_fresh;
+	unsigned net_used;
+	struct side side[2];
+	struct dirstate dir[2];
+	uint64_t payload_key;
+	union braid_addr spoof_addr;
+	bool hub_learned_new;	/* NAT: hub authenticated a packet from the new address */
+	uint64_t hub_tx_new;	/* NAT: packets the hub sent to the new address */
+	uint64_t nat_dropped;
+	uint64_t hash;
+	uint64_t events;
+	uint64_t corrupt_arrivals[2];
+	bool failed;
+	char why[640];
+};
+
+static const union braid_addr *spoof_src(struct sim *s)
+{
+	return &s->spoof_addr;
+}
+
+/* --- allocation counting ---------------------------------------------------- */
+
+/* --alloc-check interposes the allocator: the executable's malloc & co. take
+ * precedence over libc's for every library in the process, and forward to
+ * glibc's exported __libc_* entry points. ASan must own malloc to do its job,
+ * so under ASan none of this is compiled and the check is skipped. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM_ALLOC_HOOKS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_ALLOC_HOOKS 0
+#else
+#define SIM_ALLOC_HOOKS 1
+#endif
+#else
+#define SIM_ALLOC_HOOKS 1
+#endif
+
+static bool alloc_watch;
+static uint64_t alloc_count;
+static size_t alloc_first_size;
+
+#if SIM_ALLOC_HOOKS
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void *__libc_memalign(size_t align, size_t n);
+extern void __libc_free(void *p);
+
+static void alloc_note(size_t n)
+{
+	if (alloc_watch) {
+		if (alloc_count++ == 0)
+			alloc_first_size = n;
+	}
+}
+
+void *malloc(size_t n)
+{
+	alloc_note(n);
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	alloc_note(n * size);
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	alloc_note(n);
+	return __libc_realloc(p, n);
+}
+
+void free(void *p)
+{
+	__libc_free(p);
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+	alloc_note(n);
+	return __libc_memalign(align, n);
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+	void *p;
+
+	if (align < sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	alloc_note(n);
+	p = __libc_memalign(align, n);
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+#endif
+
+/* --- helpers ---------------------------------------------------------------- */
+
+static double rel_s(const struct sim *s, uint64_t t)
+{
+	return (double)(t - s->t0) / 1e9;
+}
+
+static void violation(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void violation(struct sim *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (s->failed)
+		return;
+	s->failed = true;
+	n = snprintf(s->why, sizeof(s->why), "t=%.6fs: ", rel_s(s, s->now));
+	if (n < 0 || (size_t)n >= sizeof(s->why))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(s->why + n, sizeof(s->why) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void trace(const struct sim *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void trace(const struct sim *s, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->verbose < level)
+		return;
+	printf("  %10.6f ", rel_s(s, s->now));
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void hash_u64(uint64_t *h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		*h ^= (v >> (8 * i)) & 0xff;
+		*h *= 0x100000001b3ull;
+	}
+}
+
+static void addr_v4(union braid_addr *a, const char *ip, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->in.sin_family = AF_INET;
+	a->in.sin_port = htons(port);
+	inet_pton(AF_INET, ip, &a->in.sin_addr);
+}
+
+static bool addr_same(const union braid_addr *a, const union braid_addr *b)
+{
+	return a->sa.sa_family == AF_INET && b->sa.sa_family == AF_INET &&
+	       a->in.sin_port == b->in.sin_port &&
+	       a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
+static const char *addr_str(const union braid_addr *a, char *buf)
+{
+	char ip[INET_ADDRSTRLEN] = "?";
+
+	if (a->sa.sa_family == AF_INET)
+		inet_ntop(AF_INET, &a->in.sin_addr, ip, sizeof(ip));
+	snprintf(buf, ADDR_STRLEN, "%s:%u", ip, ntohs(a->in.sin_port));
+	return buf;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* --- event queue: a binary heap on (time, insertion order) ------------------ */
+
+static bool ev_before(const struct ev *a, const struct ev *b)
+{
+	return a->t < b->t || (a->t == b->t && a->ord < b->ord);
+}
+
+static void ev_push(struct sim *s, uint64_t t, enum ev_type type, unsigned side, uint32_t idx)
+{
+	struct heap *h = &s->heap;
+	size_t i = h->n;
+
+	if (h->n == h->cap) {
+		violation(s, "sim: event queue full (%zu events)", h->cap);
+		return;
+	}
+	h->v[h->n++] = (struct ev){ .t = t, .ord = s->ord++, .idx = idx,
+				    .type = (uint8_t)type, .side = (uint8_t)side };
+	while (i > 0) {
+		size_t up = (i - 1) / 2;
+		struct ev tmp;
+
+		if (!ev_before(&h->v[i], &h->v[up]))
+			break;
+		tmp = h->v[i];
+		h->v[i] = h->v[up];
+		h->v[up] = tmp;
+		i = up;
+	}
+}
+
+static struct ev ev_pop(struct heap *h)
+{
+	struct ev top = h->v[0];
+	size_t i = 0;
+
+	h->v[0] = h->v[--h->n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct ev tmp;
+
+		if (l < h->n && ev_before(&h->v[l], &h->v[m]))
+			m = l;
+		if (r < h->n && ev_before(&h->v[r], &h->v[m]))
+			m = r;
+		if (m == i)
+			break;
+		tmp = h->v[i];
+		h->v[i] = h->v[m];
+		h->v[m] = tmp;
+		i = m;
+	}
+	return top;
+}
+
+/* --- application payloads --------------------------------------------------- */
+
+/* A datagram is a pure function of (direction, flow, seq, len, send time),
+ * so the receiver can regenerate what must have been sent from the sender's
+ * record and compare every byte. Datagrams shorter than the header carry its
+ * first bytes (at least the seq). */
+static void payload_fill(const struct sim *s, uint8_t *out, unsigned dir, unsigned fi,
+			 uint32_t seq, unsigned len, uint64_t send_ns)
+{
+	uint8_t hdr[SIM_HDR_LEN];
+	uint64_t x = s->payload_key ^ ((uint64_t)dir << 62) ^ ((uint64_t)fi << 56) ^
+		     (uint64_t)seq * 0x2545f4914f6cdd1dull;
+	uint64_t ck64 = 0xcbf29ce484222325ull;
+	uint32_t ck;
+	uint16_t flow = s->dir[dir].flow[fi].id, l16 = (uint16_t)len;
+
+	/* A 64-bit LCG word at a time, output mixed; the checksum runs over
+	 * the same words (the last one cut to what is sent). */
+	for (unsigned i = SIM_HDR_LEN; i < len; i += 8) {
+		unsigned n = len - i < 8 ? len - i : 8;
+		uint64_t v;
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		v = x ^ (x >> 29);
+		if (n < 8)
+			v &= (1ull << (8 * n)) - 1;
+		memcpy(out + i, &v, n);
+		ck64 = (ck64 ^ v) * 0x100000001b3ull;
+	}
+	ck = (uint32_t)(ck64 ^ (ck64 >> 32));
+	memcpy(hdr, &seq, 4);
+	memcpy(hdr + 4, &flow, 2);
+	memcpy(hdr + 6, &l16, 2);
+	memcpy(hdr + 8, &send_ns, 8);
+	memcpy(hdr + 16, &ck, 4);
+	memcpy(out, hdr, len < SIM_HDR_LEN ? len : SIM_HDR_LEN);
+}
+
+static unsigned payload_len(struct sim *s, struct rng *r)
+{
+	/* One in eight is small, to exercise tiny datagrams (and the header
+	 * truncation above); the rest are uniform up to len_max. */
+	if (rng_below(r, 8) == 0)
+		return SIM_MIN_LEN + (unsigned)rng_below(r, 61);
+	return SIM_MIN_LEN + (unsigned)rng_below(r, s->len_max - SIM_MIN_LEN + 1);
+}
+
+/* --- the network ------------------------------------------------------------ */
+
+static bool link_dark(const struct sim *s, const struct sim_link *l, uint64_t t)
+{
+	if (t >= s->t_heal)
+		return false;
+	for (unsigned i = 0; i < l->ndark; i++)
+		if (t >= l->dark[i].start && t < l->dark[i].end)
+			return true;
+	return false;
+}
+
+static uint64_t jitter_sample(struct dir_model *m)
+{
+	if (!m->jitter_ns)
+		return 0;
+	if (m->normal) {
+		uint64_t sum = 0;
+
+		for (int i = 0; i < 4; i++)
+			sum += rng_below(&m->rng, m->jitter_ns + 1);
+		return sum / 4;
+	}
+	return rng_below(&m->rng, m->jitter_ns + 1);
+}
+
+static void net_copy(struct sim *s, unsigned from, unsigned li, const uint8_t *buf, size_t len,
+		     uint32_t ord, bool corrupt)
+{
+	struct sim_link *l = &s->link[li];
+	struct dir_model *m = &l->dir[from];
+	uint64_t arr = s->now + m->base_ns + jitter_sample(m);
+	struct pkt *p;
+	uint32_t idx;
+
+	if (s->net_free != UINT32_MAX) {
+		idx = s->net_free;
+		s->net_free = s->net[idx].next;
+	} else if (s->net_fresh < SIM_NET_MAX) {
+		/* Touch the arena only as deep as a run needs it. */
+		idx = s->net_fresh++;
+	} else {
+		violation(s, "sim: network packet pool exhausted (%u in flight)", s->net_used);
+		return;
+	}
+	p = &s->net[idx];
+	s->net_used++;
+	memcpy(p->data, buf, len);
+	p->len = (uint32_t)len;
+	p->ord = ord;
+	p->to = (uint8_t)(1 - from);
+	p->link = (uint8_t)li;
+	p->corrupted = corrupt;
+	p->src = from == 0 ? l->edge_public : l->hub_addr;
+	if (corrupt) {
+		size_t at = rng_below(&m->rng, len);
+
+		p->data[at] ^= (uint8_t)(1 + rng_below(&m->rng, 255));
+		m->corrupted++;
+		/* A stranger's garbage: the hub must not learn its address. */
+		if (from == 0 && rng_chance(&m->rng, s->spoof))
+			p->src = *spoof_src(s);
+	}
+	if (!m->reorder) {
+		if (arr < m->last_arrival)
+			arr = m->last_arrival;
+		m->last_arrival = arr;
+	}
+	ev_push(s, arr, EV_ARRIVE, p->to, idx);
+}
+
+static void net_transmit(struct sim *s, unsigned from, unsigned li, const uint8_t *buf, size_t len,
+			 uint32_t ord)
+{
+	struct sim_link *l = &s->link[li];
+	struct dir_model *m = &l->dir[from];
+	bool impaired = s->now < s->t_heal;
+	bool lost;
+	unsigned copies = 1;
+
+	m->sent++;
+	if (link_dark(s, l, s->now)) {
+		m->dropped++;
+		trace(s, 2, "%s link%u tx len=%zu: dark, dropped", s->side[from].name, li, len);
+		return;
+	}
+	if (m->ge) {
+		/* Step the chain once per packet, then lose by state. */
+		if (m->ge_bad ? rng_chance(&m->rng, m->ge_p_bg) : rng_chance(&m->rng, m->ge_p_gb))
+			m->ge_bad = !m->ge_bad;
+		lost = rng_chance(&m->rng, m->ge_bad ? m->ge_loss_bad : m->loss);
+	} else {
+		lost = rng_chance(&m->rng, m->loss);
+	}
+	if (lost && impaired) {
+		m->dropped++;
+		trace(s, 2, "%s link%u tx len=%zu: lost", s->side[from].name, li, len);
+		return;
+	}
+	if (rng_chance(&m->rng, m->dup) && impaired) {
+		copies = 2;
+		m->duplicated++;
+	}
+	for (unsigned c = 0; c < copies; c++)
+		net_copy(s, from, li, buf, len, ord, impaired && rng_chance(&m->rng, m->corrupt));
+}
+
+/* --- core_io callbacks ------------------------------------------------------ */
+
+static uint8_t *io_tx_alloc(void *ctx, unsigned li)
+{
+	struct side *sd = ctx;
+	uint32_t i;
+
+	(void)li;
+	if (sd->pool_nfree == 0)
+		return NULL;
+	i = sd->pool_free[--sd->pool_nfree];
+	sd->pool_state[i] = POOL_ALLOC;
+	return sd->pool + (size_t)i * BRAID_PKT_MAX;
+}
+
+/* Where the hub addressed a packet decides whether it reaches the edge. */
+static bool hub_route_ok(struct sim *s, unsigned li, const struct core_path *path)
+{
+	struct sim_link *l = &s->link[li];
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	if (path->has_local && !addr_same(&path->local, &l->hub_addr)) {
+		violation(s, "hub sent on link%u from %s, not from the address it was reached on (%s)",
+			  li, addr_str(&path->local, a), addr_str(&l->hub_addr, b));
+		return false;
+	}
+	if (addr_same(&path->remote, &l->edge_public)) {
+		if (l->rebound)
+			s->hub_tx_new++;
+		return true;
+	}
+	if (l->rebound && addr_same(&path->remote, &l->edge_stale)) {
+		if (s->hub_learned_new)
+			violation(s, "hub kept sending link%u to the stale address %s after it "
+				  "authenticated packets from %s", li, addr_str(&path->remote, a),
+				  addr_str(&l->edge_public, b));
+		s->nat_dropped++;
+		return false;	/* the NAT mapping is gone */
+	}
+	if (addr_same(&path->remote, spoof_src(s)))
+		violation(s, "hub sent link%u to %s, an address it only saw in unauthenticated packets",
+			  li, addr_str(&path->remote, a));
+	else
+		violation(s, "hub sent link%u to %s, which is no edge address", li,
+			  addr_str(&path->remote, a));
+	return false;
+}
+
+static void io_tx_send(void *ctx, unsigned li, uint8_t *buf, size_t len, const struct core_path *path)
+{
+	struct side *sd = ctx;
+	struct sim *s = sd->sim;
+	size_t off = (size_t)(buf - sd->pool);
+	uint32_t i;
+	char a[ADDR_STRLEN];
+
+	if (buf < sd->pool || off >= (size_t)s->pool_n * BRAID_PKT_MAX || off % BRAID_PKT_MAX) {
+		violation(s, "%s: tx_send with a buffer that tx_alloc never gave out", sd->name);
+		return;
+	}
+	i = (uint32_t)(off / BRAID_PKT_MAX);
+	if (sd->pool_state[i] != POOL_ALLOC) {
+		violation(s, "%s: tx_send of buffer %u, which is %s", sd->name, i,
+			  sd->pool_state[i] == POOL_FREE ? "free" : "already sent");
+		return;
+	}
+	/* The driver owns the buffer until the send completes. */
+	sd->pool_state[i] = POOL_INFLIGHT;
+	ev_push(s, s->now + s->txdone_ns, EV_TXDONE, sd->id, i);
+
+	if (li >= s->nlinks) {
+		violation(s, "%s: tx_send on link %u, which was never added", sd->name, li);
+		return;
+	}
+	if (len < WIRE_MIN_LEN || len > BRAID_PKT_MAX) {
+		violation(s, "%s: tx_send of %zu bytes on link%u", sd->name, len, li);
+		return;
+	}
+	if (buf[0] != BRAID_WIRE_VERSION || buf[1] < WIRE_DATA || buf[1] > WIRE_TYPE_MAX ||
+	    buf[2] || buf[3]) {
+		violation(s, "%s: sent a packet with a bad outer header (%02x %02x %02x %02x)",
+			  sd->name, buf[0], buf[1], buf[2], buf[3]);
+		return;
+	}
+	if (buf[1] == WIRE_DATA) {
+		if (sd->call_ord == ORD_NONE) {
+			/* Only core_rx_app has a datagram to send. */
+			violation(s, "%s sent a DATA packet outside core_rx_app", sd->name);
+			return;
+		}
+		sd->call_data_tx++;
+	}
+	sd->tx_bytes += len;
+	hash_u64(&s->hash, s->now ^ ((uint64_t)sd->id << 60) ^ ((uint64_t)li << 56) ^
+			   ((uint64_t)buf[1] << 48) ^ len);
+	trace(s, 2, "%s link%u tx type=%u len=%zu", sd->name, li, buf[1], len);
+
+	if (!path) {
+		violation(s, "%s: tx_send on link%u without a path", sd->name, li);
+		return;
+	}
+	if (sd->id == 0) {
+		if (!addr_same(&path->remote, &s->link[li].hub_addr)) {
+			violation(s, "edge sent link%u to %s, not to its configured remote", li,
+				  addr_str(&path->remote, a));
+			return;
+		}
+	} else if (!hub_route_ok(s, li, path)) {
+		return;
+	}
+	net_transmit(s, sd->id, li, buf, len, buf[1] == WIRE_DATA ? sd->call_ord : ORD_NONE);
+}
+
+static void io_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len)
+{
+	struct side *sd = ctx;
+	struct sim *s = sd->sim;
+	unsigned dir = 1 - sd->id;
+	struct dirstate *ds = &s->dir[dir];
+	struct flowrec *fr = NULL;
+	struct rec *r;
+	static uint8_t expect[BRAID_PKT_MAX];
+	uint64_t delay, bound;
+	uint32_t seq;
+	unsigned fi;
+
+	sd->ndeliv++;
+	if (s->failed)
+		return;
+	for (fi = 0; fi < ds->nflows; fi++) {
+		if (ds->flow[fi].id == flow) {
+			fr = &ds->flow[fi];
+			break;
+		}
+	}
+	if (!fr) {
+		violation(s, "%s delivered %zu bytes on flow %u, which the %s never used", sd->name,
+			  len, flow, s->side[dir].name);
+		return;
+	}
+	if (len < SIM_MIN_LEN || len > BRAID_PAYLOAD_MAX) {
+		violation(s, "%s delivered %zu bytes on flow %u: no datagram that short or long "
+			  "was sent", sd->name, len, flow);
+		return;
+	}
+	seq = get_u32(data);
+	if (seq >= fr->nsent) {
+		violation(s, "%s delivered flow %u seq %u, never sent (%u sent so far)", sd->name,
+			  flow, seq, fr->nsent);
+		return;
+	}
+	r = &fr->rec[seq];
+	if (r->len != len) {
+		violation(s, "%s delivered flow %u seq %u with %zu bytes, %u were sent", sd->name,
+			  flow, seq, len, r->len);
+		return;
+	}
+	payload_fill(s, expect, dir, fi, seq, (unsigned)len, r->send_ns);
+	if (memcmp(expect, data, len)) {
+		size_t at = 0;
+
+		while (expect[at] == data[at])
+			at++;
+		violation(s, "%s delivered flow %u seq %u corrupted: byte %zu of %zu is %02x, "
+			  "sent %02x%s", sd->name, flow, seq, at, len, data[at], expect[at],
+			  len >= SIM_HDR_LEN && memcmp(expect + 16, data + 16, 4) ?
+			  " (checksum field differs)" : "");
+		return;
+	}
+	if (r->state == REC_DELIVERED) {
+		violation(s, "%s delivered flow %u seq %u twice", sd->name, flow, seq);
+		return;
+	}
+	if (r->state != REC_SENT) {
+		violation(s, "%s delivered flow %u seq %u, which the %s counted as dropped "
+			  "(%s)", sd->name, flow, seq, s->side[dir].name, rec_state_name[r->state]);
+		return;
+	}
+	if (!s->unordered && (int64_t)seq <= fr->last_seq) {
+		violation(s, "%s delivered flow %u seq %u after seq %" PRId64 ": out of order",
+			  sd->name, flow, seq, fr->last_seq);
+		return;
+	}
+	delay = s->now - r->send_ns;
+	bound = s->dmax_ns + (s->unordered ? 0 : s->budget_ns) + SIM_SLACK_NS;
+	if (delay > bound) {
+		violation(s, "%s delivered flow %u seq %u after %.3f ms, more than the bound "
+			  "%.3f ms (max link delay %.3f + budget %.3f + slack)", sd->name, flow,
+			  seq, delay / 1e6, bound / 1e6, s->dmax_ns / 1e6,
+			  s->unordered ? 0.0 : s->budget_ns / 1e6);
+		return;
+	}
+	if ((int64_t)seq > fr->last_seq)
+		fr->last_seq = seq;
+	r->state = REC_DELIVERED;
+	ds->delivered++;
+	if (delay > ds->max_delay)
+		ds->max_delay = delay;
+	hash_u64(&s->hash, ((uint64_t)dir << 63) ^ ((uint64_t)flow << 32) ^ seq);
+	hash_u64(&s->hash, s->now);
+	trace(s, 2, "%s deliver flow=%u seq=%u len=%zu delay=%.3fms", sd->name, flow, seq, len,
+	      delay / 1e6);
+}
+
+static void io_random(void *ctx, void *buf, size_t len)
+{
+	struct side *sd = ctx;
+	uint8_t *p = buf;
+
+	while (len) {
+		uint64_t v = rng_next(&sd->core_rng);
+		size_t n = len < 8 ? len : 8;
+
+		memcpy(p, &v, n);
+		p += n;
+		len -= n;
+	}
+}
+
+static uint64_t io_realtime_ns(void *ctx)
+{
+	struct side *sd = ctx;
+
+	return sd->sim->now + SIM_REALTIME_OFFSET;
+}
+
+static void io_link_state(void *ctx, unsigned li, enum link_state st)
+{
+	static const char *const names[] = { "DOWN", "PROBING", "UP" };
+	struct side *sd = ctx;
+	struct sim *s = sd->sim;
+
+	if (li >= s->nlinks || (unsigned)st > LINK_UP) {
+		violation(s, "%s: link_state(%u, %d) for no such link or state", sd->name, li, (int)st);
+		return;
+	}
+	trace(s, 1, "%s link%u %s", sd->name, li, names[st]);
+}
+
+/* --- driving the cores ------------------------------------------------------ */
+
+static const struct braid_bond_stats *bond(const struct sim *s, unsigned side)
+{
+	return core_bond_stats(s->side[side].core);
+}
+
+static uint64_t link_stat_state(const struct sim *s, unsigned side, unsigned li)
+{
+	const struct braid_link_stats *ls = core_link_stats(s->side[side].core, li);
+
+	return ls ? stat_get(ls->state) : LINK_DOWN;
+}
+
+static void side_tick(struct sim *s, struct side *sd)
+{
+	uint64_t dl = core_tick(sd->core, s->now);
+
+	if (dl <= s->now) {
+		/* "Call me again now" is allowed once in a while; forever is a
+		 * livelock that would hang a real worker too. */
+		if (sd->spin_at != s->now) {
+			sd->spin_at = s->now;
+			sd->spins = 0;
+		}
+		if (++sd->spins > SIM_SPIN_MAX)
+			violation(s, "%s: core_tick returned a deadline <= now %u times in a row",
+				  sd->name, SIM_SPIN_MAX);
+		dl = s->now;
+	}
+	sd->deadline = dl;
+}
+
+/* The receiver authenticated a DATA packet: it went into its reorder buffer. */
+static void note_accepted(struct sim *s, struct dirstate *ds, uint32_t ord, uint64_t session)
+{
+	if (ds->have_base && session != ds->rx_session) {
+		/* A new session resets the reorder buffer: what it held or
+		 * waited for is forgotten uncounted, so the books can only be
+		 * checked loosely from here on. */
+		ds->inexact = true;
+		ds->have_base = false;
+		trace(s, 1, "receiver changed session: accounting becomes inexact");
+	}
+	if (!ds->have_base) {
+		ds->have_base = true;
+		ds->base = ds->top = ord;
+		ds->rx_session = session;
+		for (unsigned i = 0; i < ds->ntxs; i++)
+			if (ds->txs[i].session == session && ds->txs[i].first < ord)
+				ds->base = ds->txs[i].first;
+	}
+	if (ord > ds->top)
+		ds->top = ord;
+}
+
+static void on_arrive(struct sim *s, uint32_t idx)
+{
+	struct pkt *p = &s->net[idx];
+	struct side *sd = &s->side[p->to];
+	struct sim_link *l = &s->link[p->link];
+	const struct braid_link_stats *ls = core_link_stats(sd->core, p->link);
+	struct core_path path = { .remote = p->src, .has_local = true };
+	uint64_t rx0 = ls ? stat_get(ls->rx_pkts) : 0, deliv0 = sd->ndeliv, tx0 = sd->tx_bytes;
+
+	path.local = p->to == 0 ? l->edge_local : l->hub_addr;
+	if (link_dark(s, l, s->now)) {
+		l->dir[1 - p->to].dropped++;
+		trace(s, 2, "%s link%u rx len=%u: dark, dropped", sd->name, p->link, p->len);
+	} else {
+		trace(s, 2, "%s link%u rx len=%u%s", sd->name, p->link, p->len,
+		      p->corrupted ? " (corrupted)" : "");
+		sd->call_data_tx = 0;
+		core_rx_link(sd->core, p->link, &path, p->data, p->len, s->now);
+		if (p->corrupted) {
+			s->corrupt_arrivals[p->to]++;
+			if (ls && stat_get(ls->rx_pkts) != rx0)
+				violation(s, "%s accepted a corrupted packet on link%u as authentic",
+					  sd->name, p->link);
+			else if (sd->ndeliv != deliv0)
+				violation(s, "%s delivered data from a corrupted packet", sd->name);
+			else if (sd->tx_bytes - tx0 > p->len)
+				violation(s, "%s answered a corrupted %u-byte packet with %" PRIu64
+					  " bytes", sd->name, p->len, sd->tx_bytes - tx0);
+		}
+		if (p->to == 1 && l->rebound && addr_same(&p->src, &l->edge_public) && ls &&
+		    stat_get(ls->rx_pkts) != rx0)
+			s->hub_learned_new = true;
+		if (p->ord != ORD_NONE && !p->corrupted && ls && stat_get(ls->rx_pkts) != rx0)
+			note_accepted(s, &s->dir[1 - p->to], p->ord, stat_get(bond(s, p->to)->session));
+		side_tick(s, sd);
+	}
+	p->next = s->net_free;
+	s->net_free = idx;
+	s->net_used--;
+}
+
+static void app_send_one(struct sim *s, struct side *sd, unsigned fi)
+{
+	static uint8_t buf[BRAID_PKT_MAX + 128];
+	struct dirstate *ds = &s->dir[sd->id];
+	struct flowrec *fr = &ds->flow[fi];
+	const struct braid_bond_stats *bs = bond(s, sd->id);
+	uint64_t ov0 = stat_get(bs->oversize), ns0 = stat_get(bs->no_session);
+	uint64_t nl0 = stat_get(bs->no_link), nb0 = stat_get(bs->tx_nobuf);
+	unsigned len = payload_len(s, &sd->app_rng);
+	uint32_t seq = fr->nsent;
+	struct rec *r;
+
+	if (seq >= fr->cap) {
+		violation(s, "sim: record table of %s flow %u full (%u)", sd->name, fr->id, fr->cap);
+		return;
+	}
+	fr->nsent++;
+	ds->sent++;
+	r = &fr->rec[seq];
+	*r = (struct rec){ .send_ns = s->now, .len = (uint16_t)len, .after_settle = s->settled };
+	r->ord = ORD_NONE;
+	payload_fill(s, buf, sd->id, fi, seq, len, s->now);
+	if (ds->nlog >= ds->caplog) {
+		violation(s, "sim: sequence log of %s full", sd->name);
+		return;
+	}
+	sd->call_data_tx = 0;
+	sd->call_ord = ds->nlog;
+	core_rx_app(sd->core, fr->id, buf, len, s->now);
+	sd->call_ord = ORD_NONE;
+	if (sd->call_data_tx) {
+		r->state = REC_SENT;
+		if (s->mode != SCHED_DUPLICATE && sd->call_data_tx > 1 &&
+		    link_stat_state(s, sd->id, 0) == LINK_UP)
+			trace(s, 1, "%s sent seq %u on %u links in %s mode", sd->name, seq,
+			      sd->call_data_tx, sched_mode_name(s->mode));
+	} else if (stat_get(bs->oversize) != ov0) {
+		r->state = REC_DROP_OVERSIZE;
+	} else if (stat_get(bs->no_session) != ns0) {
+		r->state = REC_DROP_NOSESSION;
+	} else if (stat_get(bs->no_link) != nl0) {
+		r->state = REC_DROP_NOLINK;
+	} else if (stat_get(bs->tx_nobuf) != nb0) {
+		r->state = REC_DROP_NOBUF;
+	} else {
+		violation(s, "%s: core_rx_app took flow %u seq %u (%u bytes), sent nothing and "
+			  "counted no drop", sd->name, fr->id, seq, len);
+		return;
+	}
+	trace(s, 2, "%s app flow=%u seq=%u len=%u: %s", sd->name, fr->id, seq, len,
+	      rec_state_name[r->state]);
+	if (r->state == REC_SENT) {
+		uint64_t sess = stat_get(bs->session);
+		unsigned i;
+
+		for (i = 0; i < ds->ntxs && ds->txs[i].session != sess; i++)
+			;
+		if (i == ds->ntxs) {
+			if (ds->ntxs == 4) {	/* forget the oldest session */
+				memmove(ds->txs, ds->txs + 1, 3 * sizeof(ds->txs[0]));
+				i = 3;
+			} else {
+				ds->ntxs++;
+			}
+			ds->txs[i].session = sess;
+			ds->txs[i].first = ds->nlog;
+		}
+	}
+	if (r->state == REC_SENT || r->state == REC_DROP_NOBUF) {
+		r->ord = ds->nlog;
+		ds->seqlog[ds->nlog++] = (uint32_t)fi << 30 | seq;
+	}
+	if (r->state != REC_SENT)
+		ds->dropped[r->state]++;
+}
+
+static void on_app(struct sim *s, unsigned side, unsigned fi)
+{
+	struct side *sd = &s->side[side];
+	struct flowrec *fr = &s->dir[side].flow[fi];
+	unsigned burst = 1 + (unsigned)rng_below(&sd->app_rng, s->burst_max);
+	double iv = s->now < s->t_heal ? fr->interval_ns :
+		    s->dir[side].nflows * 1e9 / SIM_TAIL_RATE;
+	uint64_t next;
+
+	for (unsigned b = 0; b < burst && !s->failed; b++)
+		app_send_one(s, sd, fi);
+	side_tick(s, sd);
+	next = s->now + (uint64_t)(iv * burst * (0.5 + rng_u01(&sd->app_rng)));
+	if (next < s->t_stop_app)
+		ev_push(s, next, EV_APP, side, fi);
+}
+
+static void take_snap(struct sim *s, struct snap *sn)
+{
+	sn->taken = true;
+	for (unsigned d = 0; d < 2; d++) {
+		for (unsigned li = 0; li < s->nlinks; li++) {
+			const struct braid_link_stats *ls = core_link_stats(s->side[d].core, li);
+
+			sn->tx_data[d][li] = ls ? stat_get(ls->tx_data) : 0;
+			sn->state[d][li] = ls ? stat_get(ls->state) : LINK_DOWN;
+		}
+	}
+}
+
+static void on_mark(struct sim *s, unsigned i)
+{
+	struct sim_link *l;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	switch (s->mark[i].kind) {
+	case MARK_SNAP:
+		take_snap(s, &s->snap[i]);
+		break;
+	case MARK_NAT:
+		l = &s->link[s->nat_link];
+		l->edge_stale = l->edge_public;
+		l->edge_public.in.sin_port = htons((uint16_t)(ntohs(l->edge_public.in.sin_port) + 10000));
+		l->rebound = true;
+		trace(s, 1, "NAT rebinding on link%u: %s -> %s", s->nat_link,
+		      addr_str(&l->edge_stale, a), addr_str(&l->edge_public, b));
+		break;
+	}
+}
+
+static bool all_up(const struct sim *s)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		if (!core_ready(s->side[d].core))
+			return false;
+		for (unsigned li = 0; li < s->nlinks; li++)
+			if (link_stat_state(s, d, li) != LINK_UP)
+				return false;
+	}
+	return true;
+}
+
+static void sim_loop(struct sim *s)
+{
+	while (!s->failed) {
+		uint64_t t = s->heap.n ? s->heap.v[0].t : UINT64_MAX;
+		struct side *tick = NULL;
+
+		/* Timers first at equal times, edge before hub: any fixed rule
+		 * keeps the run deterministic. */
+		for (unsigned d = 0; d < 2; d++) {
+			if (s->side[d].deadline <= t && (!tick || s->side[d].deadline < tick->deadline))
+				tick = &s->side[d];
+		}
+		if (tick)
+			t = tick->deadline;
+		if (t >= s->t_end)
+			break;
+		if (t < s->now) {
+			violation(s, "sim: time went backwards");
+			break;
+		}
+		s->now = t;
+		s->events++;
+		alloc_watch = s->alloc_check && s->settled && t < s->t_heal;
+		if (tick) {
+			side_tick(s, tick);
+		} else {
+			struct ev e = ev_pop(&s->heap);
+
+			switch (e.type) {
+			case EV_ARRIVE:
+				on_arrive(s, e.idx);
+				break;
+			case EV_APP:
+				on_app(s, e.side, e.idx);
+				break;
+			case EV_TXDONE:
+				s->side[e.side].pool_state[e.idx] = POOL_FREE;
+				s->side[e.side].pool_free[s->side[e.side].pool_nfree++] = e.idx;
+				break;
+			case EV_MARK:
+				on_mark(s, e.idx);
+				break;
+			}
+		}
+		alloc_watch = false;
+		for (unsigned d = 0; d < 2; d++) {
+			struct side *sd = &s->side[d];
+
+			if (!sd->was_ready && core_ready(sd->core)) {
+				sd->was_ready = true;
+				trace(s, 1, "%s session %08" PRIx64 " up", sd->name,
+				      stat_get(bond(s, d)->session));
+			}
+		}
+		if (!s->settled && all_up(s)) {
+			s->settled = true;
+			s->t_settle = s->now;
+			trace(s, 1, "settled: both sessions up, every link UP on both sides");
+		}
+	}
+}
+
+/* --- scenarios -------------------------------------------------------------- */
+
+static void link_delay(struct sim *s, unsigned li, double base_ms, double jitter_ms, bool reorder)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		struct dir_model *m = &s->link[li].dir[d];
+
+		m->base_ns = (uint64_t)(base_ms * NS_PER_MS);
+		m->jitter_ns = (uint64_t)(jitter_ms * NS_PER_MS);
+		m->reorder = reorder;
+	}
+}
+
+static void links_each(struct sim *s, void (*fn)(struct dir_model *m, double v), double v)
+{
+	for (unsigned li = 0; li < s->nlinks; li++)
+		for (unsigned d = 0; d < 2; d++)
+			fn(&s->link[li].dir[d], v);
+}
+
+static void set_loss(struct dir_model *m, double v)
+{
+	m->loss = v;
+}
+
+static void set_dup(struct dir_model *m, double v)
+{
+	m->dup = v;
+}
+
+static void set_corrupt(struct dir_model *m, double v)
+{
+	m->corrupt = v;
+}
+
+static void set_normal(struct dir_model *m, double v)
+{
+	m->normal = v != 0;
+}
+
+static void add_dark(struct sim *s, unsigned li, uint64_t start, uint64_t len)
+{
+	struct sim_link *l = &s->link[li];
+
+	if (l->ndark < SIM_MAX_DARK)
+		l->dark[l->ndark++] = (struct window){ s->t0 + start, s->t0 + start + len };
+}
+
+static unsigned add_mark(struct sim *s, uint64_t at, enum mark_kind kind)
+{
+	unsigned i = s->nmarks++;
+
+	s->mark[i].t = s->t0 + at;
+	s->mark[i].kind = kind;
+	return i;
+}
+
+static void sc_clean(struct sim *s)
+{
+	link_delay(s, 0, 10, 1, false);
+	link_delay(s, 1, 12, 1, false);
+	link_delay(s, 2, 15, 2, false);
+	s->expect_all = true;
+}
+
+static void sc_loss(struct sim *s)
+{
+	link_delay(s, 0, 10, 2, false);
+	link_delay(s, 1, 20, 2, false);
+	link_delay(s, 2, 30, 4, false);
+	links_each(s, set_loss, 0.05);
+	s->budget_ns = 30 * NS_PER_MS;
+}
+
+static void sc_burst(struct sim *s)
+{
+	sc_loss(s);
+	for (unsigned li = 0; li < s->nlinks; li++) {
+		for (unsigned d = 0; d < 2; d++) {
+			struct dir_model *m = &s->link[li].dir[d];
+
+			/* Mean burst 4 packets, about 6% lost overall. */
+			m->ge = true;
+			m->loss = 0.002;
+			m->ge_p_gb = 0.02;
+			m->ge_p_bg = 0.25;
+			m->ge_loss_bad = 0.8;
+		}
+	}
+}
+
+static void sc_reorder(struct sim *s)
+{
+	link_delay(s, 0, 5, 10, true);
+	link_delay(s, 1, 20, 10, true);
+	link_delay(s, 2, 60, 10, true);
+	links_each(s, set_normal, 1);
+	/* More than the 55 ms skew plus jitter: nothing may be given up. */
+	s->budget_ns = 100 * NS_PER_MS;
+	s->expect_all = true;
+}
+
+static void sc_skew(struct sim *s)
+{
+	sc_reorder(s);
+	/* Far below the skew: gaps are given up on, late copies dropped. */
+	s->budget_ns = 10 * NS_PER_MS;
+	s->expect_all = false;
+}
+
+static void sc_dup(struct sim *s)
+{
+	sc_clean(s);
+	links_each(s, set_dup, 0.10);
+}
+
+static void sc_corrupt(struct sim *s)
+{
+	sc_clean(s);
+	s->expect_all = false;
+	links_each(s, set_corrupt, 0.03);
+	s->spoof = 0.5;
+}
+
+static uint64_t blackout_at(const struct sim *s)
+{
+	return s->dur_ns * 2 / 5;
+}
+
+static void sc_blackout(struct sim *s)
+{
+	uint64_t at = blackout_at(s);
+
+	link_delay(s, 0, 10, 2, false);
+	link_delay(s, 1, 15, 2, false);
+	link_delay(s, 2, 20, 2, false);
+	add_dark(s, 1, at, 2 * NS_PER_S);
+	add_mark(s, at + NS_PER_S, MARK_SNAP);			/* 0: mid-blackout */
+	add_mark(s, at + 2 * NS_PER_S, MARK_SNAP);		/* 1: light again */
+}
+
+static void sc_flap(struct sim *s)
+{
+	link_delay(s, 0, 10, 2, false);
+	link_delay(s, 1, 15, 2, false);
+	link_delay(s, 2, 20, 2, false);
+	for (uint64_t t = NS_PER_S; t + 200 * NS_PER_MS <= s->dur_ns; t += 600 * NS_PER_MS)
+		add_dark(s, 0, t, 200 * NS_PER_MS);
+}
+
+static void sc_dupblackout(struct sim *s)
+{
+	sc_blackout(s);
+	s->mode = SCHED_DUPLICATE;
+	s->expect_all = true;
+}
+
+static void sc_failover(struct sim *s)
+{
+	uint64_t at = s->dur_ns * 3 / 10, len = s->dur_ns * 3 / 10;
+
+	if (len < 2 * NS_PER_S)
+		len = 2 * NS_PER_S;
+	s->mode = SCHED_FAILOVER;
+	link_delay(s, 0, 10, 2, false);
+	link_delay(s, 1, 25, 2, false);
+	link_delay(s, 2, 40, 2, false);
+	add_dark(s, 0, at, len);
+	add_mark(s, at, MARK_SNAP);				/* 0: primary goes dark */
+	add_mark(s, at + NS_PER_S, MARK_SNAP);			/* 1: surely detected */
+	add_mark(s, at + len, MARK_SNAP);			/* 2: light again */
+	add_mark(s, at + len + NS_PER_S, MARK_SNAP);		/* 3: surely back */
+	add_mark(s, s->dur_ns, MARK_SNAP);			/* 4: end of traffic */
+}
+
+static void sc_unordered(struct sim *s)
+{
+	sc_reorder(s);
+	s->budget_ns = 20 * NS_PER_MS;
+	s->unordered = true;
+	s->expect_all = false;
+	links_each(s, set_loss, 0.01);
+}
+
+static void sc_nobuf(struct sim *s)
+{
+	sc_clean(s);
+	s->expect_all = false;
+	s->pool_n = 6;
+	s->txdone_ns = 1 * NS_PER_MS;
+	s->burst_max = 8;
+}
+
+static void sc_nat(struct sim *s)
+{
+	sc_clean(s);
+	s->expect_all = false;
+	s->nat_link = 1;
+	add_mark(s, s->dur_ns / 2, MARK_NAT);
+}
+
+static void sc_sizes(struct sim *s)
+{
+	sc_clean(s);
+	/* Up to past the largest payload: the core must carry
+	 * BRAID_PAYLOAD_MAX exactly and refuse one byte more. */
+	s->len_max = BRAID_PAYLOAD_MAX + 64;
+	s->expect_all = false;
+}
+
+/* --- scenario checks -------------------------------------------------------- */
+
+static uint64_t snap_delta(const struct sim *s, unsigned a, unsigned b, unsigned side, unsigned li)
+{
+	return s->snap[b].tx_data[side][li] - s->snap[a].tx_data[side][li];
+}
+
+static void ck_clean(struct sim *s)
+{
+	if (s->mode != SCHED_AGGREGATE)
+		return;
+	for (unsigned d = 0; d < 2; d++) {
+		for (unsigned li = 0; li < s->nlinks; li++) {
+			const struct braid_link_stats *ls = core_link_stats(s->side[d].core, li);
+
+			if (!ls || stat_get(ls->tx_data) == 0)
+				violation(s, "%s never sent data on link%u in aggregate mode",
+					  s->side[d].name, li);
+		}
+	}
+}
+
+static void ck_blackout(struct sim *s)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		if (s->snap[0].state[d][1] == LINK_UP)
+			violation(s, "%s: link1 still UP 1 s into its blackout", s->side[d].name);
+		else if (snap_delta(s, 0, 1, d, 1))
+			violation(s, "%s sent %" PRIu64 " data packets on link1 while it was DOWN",
+				  s->side[d].name, snap_delta(s, 0, 1, d, 1));
+		else if (link_stat_state(s, d, 1) != LINK_UP)
+			violation(s, "%s: link1 not UP again at the end", s->side[d].name);
+	}
+}
+
+static void ck_failover(struct sim *s)
+{
+	for (unsigned d = 0; d < 2 && !s->failed; d++) {
+		const char *n = s->side[d].name;
+
+		if (s->snap[1].state[d][0] == LINK_UP)
+			violation(s, "%s: primary still UP 1 s into its blackout", n);
+		else if (snap_delta(s, 1, 2, d, 0))
+			violation(s, "%s sent %" PRIu64 " data packets on the dark primary", n,
+				  snap_delta(s, 1, 2, d, 0));
+		else if (!snap_delta(s, 1, 2, d, 1))
+			violation(s, "%s: traffic did not move to link1 while the primary was dark", n);
+		else if (snap_delta(s, 0, 4, d, 2))
+			violation(s, "%s sent data on link2 although link1 was UP", n);
+		else if (!snap_delta(s, 3, 4, d, 0))
+			violation(s, "%s: traffic did not return to the primary", n);
+		else if (snap_delta(s, 3, 4, d, 1))
+			violation(s, "%s kept sending on link1 after the primary came back", n);
+	}
+}
+
+static void ck_dup(struct sim *s)
+{
+	ck_clean(s);
+	for (unsigned d = 0; d < 2; d++) {
+		uint64_t dups = 0;
+
+		for (unsigned li = 0; li < s->nlinks; li++)
+			dups += s->link[li].dir[1 - d].duplicated;
+		if (dups > 20 && stat_get(bond(s, d)->replayed) == 0)
+			violation(s, "%s saw %" PRIu64 " duplicated packets and counted no replay",
+				  s->side[d].name, dups);
+	}
+}
+
+static void ck_corrupt(struct sim *s)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		const struct braid_bond_stats *b = bond(s, d);
+		uint64_t rejected = stat_get(b->auth_fail) + stat_get(b->malformed) +
+				    stat_get(b->replayed) + stat_get(b->no_session);
+
+		if (rejected < s->corrupt_arrivals[d])
+			violation(s, "%s got %" PRIu64 " corrupted packets but counts only %" PRIu64
+				  " rejections", s->side[d].name, s->corrupt_arrivals[d], rejected);
+	}
+}
+
+static void ck_nobuf(struct sim *s)
+{
+	if (!stat_get(bond(s, 0)->tx_nobuf))
+		violation(s, "edge never ran out of tx buffers: the scenario tests nothing");
+}
+
+static void ck_nat(struct sim *s)
+{
+	if (!s->hub_learned_new)
+		violation(s, "hub never authenticated a packet from link%u's new address", s->nat_link);
+	else if (!s->hub_tx_new)
+		violation(s, "hub never sent to link%u's new address", s->nat_link);
+	else if (link_stat_state(s, 1, s->nat_link) != LINK_UP)
+		violation(s, "hub: link%u not UP after the NAT rebinding", s->nat_link);
+}
+
+static void ck_sizes(struct sim *s)
+{
+	if (!s->dir[0].dropped[REC_DROP_OVERSIZE] || !s->dir[1].dropped[REC_DROP_OVERSIZE])
+		violation(s, "no oversize datagram was refused: the scenario tests nothing");
+}
+
+static const struct scenario scenarios[] = {
+	{ "clean", "no impairment; everything sent once settled arrives", sc_clean, ck_clean },
+	{ "loss", "5% random loss on every link direction", sc_loss, NULL },
+	{ "burst", "Gilbert-Elliott bursty loss, ~6%", sc_burst, NULL },
+	{ "reorder", "links of 5/20/60 ms with 10 ms jitter that reorders; budget covers the skew",
+	  sc_reorder, NULL },
+	{ "skew", "as reorder but a 10 ms budget: gaps given up on, late copies dropped",
+	  sc_skew, NULL },
+	{ "dup", "10% of packets duplicated by the network", sc_dup, ck_dup },
+	{ "corrupt", "3% of packets get a byte flipped; half of those to the hub come from a stranger",
+	  sc_corrupt, ck_corrupt },
+	{ "blackout", "link1 dark for 2 s mid-run", sc_blackout, ck_blackout },
+	{ "flap", "link0 dark 200 ms of every 600 ms", sc_flap, NULL },
+	{ "dupmode-blackout", "duplicate mode, link1 dark for 2 s: nothing may be lost",
+	  sc_dupblackout, ck_blackout },
+	{ "failover", "failover mode, the primary dark for a while: traffic moves and returns",
+	  sc_failover, ck_failover },
+	{ "unordered", "unordered bond over reordering links with 1% loss", sc_unordered, NULL },
+	{ "nobuf", "6 tx buffers per core held 1 ms each, bursty senders", sc_nobuf, ck_nobuf },
+	{ "nat", "link1's public address at the edge changes mid-run", sc_nat, ck_nat },
+	{ "sizes", "datagrams up to BRAID_PAYLOAD_MAX + 64 bytes", sc_sizes, ck_sizes },
+};
+#define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* --- a run ------------------------------------------------------------------ */
+
+/* Every datagram ends in exactly one of these, and each is some counter's. */
+struct fates {
+	uint64_t dropped;	/* by the sender: oversize, no_session, no_link, nobuf */
+	uint64_t nobuf_in_window; /* nobuf drops between base and top */
+	uint64_t early;		/* before the receiver's base: its no_session or late */
+	uint64_t early_settled;	/* ... of which sent after the sessions settled */
+	uint64_t given_up;	/* between base and top, never delivered: lost */
+	uint64_t trailing;	/* after top: nobody could count them */
+	uint64_t after, missing; /* sent after settling, and not delivered */
+};
+
+static void count_fates(const struct dirstate *ds, struct fates *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (unsigned i = REC_DROP_OVERSIZE; i <= REC_DROP_NOBUF; i++)
+		f->dropped += ds->dropped[i];
+	for (unsigned fi = 0; fi < ds->nflows; fi++) {
+		for (uint32_t q = 0; q < ds->flow[fi].nsent; q++) {
+			const struct rec *r = &ds->flow[fi].rec[q];
+
+			if (!r->after_settle)
+				continue;
+			f->after++;
+			f->missing += r->state != REC_DELIVERED;
+		}
+	}
+	for (uint32_t o = 0; o < ds->nlog; o++) {
+		const struct rec *r = &ds->flow[ds->seqlog[o] >> 30].rec[ds->seqlog[o] & 0x3fffffff];
+		bool before = !ds->have_base || o < ds->base, after = ds->have_base && o > ds->top;
+
+		if (r->state == REC_DROP_NOBUF) {
+			f->nobuf_in_window += !before && !after;
+		} else if (r->state == REC_SENT) {
+			if (before) {
+				f->early++;
+				f->early_settled += r->after_settle;
+			} else if (after) {
+				f->trailing++;
+			} else {
+				f->given_up++;
+			}
+		}
+	}
+}
+
+static void check_accounts(struct sim *s)
+{
+	static const char *const dname[2] = { "edge->hub", "hub->edge" };
+
+	for (unsigned d = 0; d < 2 && !s->failed; d++) {
+		struct dirstate *ds = &s->dir[d];
+		const struct braid_bond_stats *rx = bond(s, 1 - d), *tx = bond(s, d);
+		uint64_t lost = stat_get(rx->lost), took;
+		struct fates f;
+
+		count_fates(ds, &f);
+		took = ds->sent - ds->dropped[REC_DROP_OVERSIZE] - ds->dropped[REC_DROP_NOSESSION];
+		if (s->verbose)
+			printf("  %s: sent=%" PRIu64 " delivered=%" PRIu64 " dropped-by-sender=%" PRIu64
+			       " (oversize=%" PRIu64 " no_session=%" PRIu64 " no_link=%" PRIu64
+			       " nobuf=%" PRIu64 ") lost=%" PRIu64 " given-up=%" PRIu64
+			       " session-start=%" PRIu64 " trailing=%" PRIu64 "%s max-delay=%.3fms\n",
+			       dname[d], ds->sent, ds->delivered, f.dropped,
+			       ds->dropped[REC_DROP_OVERSIZE], ds->dropped[REC_DROP_NOSESSION],
+			       ds->dropped[REC_DROP_NOLINK], ds->dropped[REC_DROP_NOBUF], lost,
+			       f.given_up, f.early, f.trailing, ds->inexact ? " (inexact)" : "",
+			       ds->max_delay / 1e6);
+		if (stat_get(rx->delivered_pkts) != ds->delivered) {
+			violation(s, "%s: receiver's delivered_pkts is %" PRIu64 ", the app got %" PRIu64,
+				  dname[d], stat_get(rx->delivered_pkts), ds->delivered);
+		} else if (stat_get(tx->app_rx_pkts) != took) {
+			violation(s, "%s: sender's app_rx_pkts is %" PRIu64 ", but it took %" PRIu64
+				  " datagrams", dname[d], stat_get(tx->app_rx_pkts), took);
+		} else if (f.trailing) {
+			violation(s, "%s: %" PRIu64 " datagrams sent after the last one the receiver "
+				  "authenticated never arrived, so nothing counted them lost",
+				  dname[d], f.trailing);
+		} else if (s->expect_all && f.missing) {
+			violation(s, "%s: %" PRIu64 " of %" PRIu64 " datagrams sent after the "
+				  "sessions settled never arrived, with no loss configured", dname[d],
+				  f.missing, f.after);
+
+		} else if (ds->inexact) {
+			/* The receiver reset mid-run: it can only have given up
+			 * on fewer than went missing. */
+			if (lost > f.given_up + f.nobuf_in_window + f.early)
+				violation(s, "%s: receiver counts %" PRIu64 " lost, more than the %" PRIu64
+					  " that went missing", dname[d], lost,
+					  f.given_up + f.nobuf_in_window + f.early);
+		} else if (s->unordered) {
+			/* A seq counts as lost only once it slides out of the
+			 * window: up to a window may still be open. */
+			uint64_t gone = f.given_up + f.nobuf_in_window;
+
+			if (lost > gone || gone - lost > s->window)
+				violation(s, "%s: unordered receiver counts %" PRIu64 " lost, %" PRIu64
+					  " went missing (at most a window apart)", dname[d], lost, gone);
+		} else if (f.nobuf_in_window && lost == f.given_up + f.nobuf_in_window) {
+			violation(s, "%s: %" PRIu64 " datagrams the sender dropped for want of a tx "
+				  "buffer (counted tx_nobuf) also took a bond sequence number: the "
+				  "receiver held each gap for the budget and counted them lost too "
+				  "(sent %" PRIu64 " != delivered %" PRIu64 " + lost %" PRIu64
+				  " + dropped %" PRIu64 ")", dname[d], f.nobuf_in_window, ds->sent,
+				  ds->delivered, lost, f.dropped);
+		} else if (lost != f.given_up) {
+			violation(s, "%s: receiver counts %" PRIu64 " lost, but %" PRIu64 " datagrams "
+				  "inside its window were never delivered (sent %" PRIu64
+				  ", delivered %" PRIu64 ", dropped by sender %" PRIu64 ")", dname[d],
+				  lost, f.given_up, ds->sent, ds->delivered, f.dropped);
+		} else if (f.early_settled) {
+			violation(s, "%s: %" PRIu64 " datagrams sent after the sessions settled fell "
+				  "before the receiver's first one and were never delivered", dname[d],
+				  f.early_settled);
+		}
+	}
+}
+
+static void print_link_stats(const struct sim *s)
+{
+	for (unsigned li = 0; li < s->nlinks; li++) {
+		for (unsigned d = 0; d < 2; d++) {
+			const struct dir_model *m = &s->link[li].dir[d];
+
+			printf("  net link%u %s: sent=%" PRIu64 " dropped=%" PRIu64 " duplicated=%" PRIu64
+			       " corrupted=%" PRIu64 "\n", li, d ? "hub->edge" : "edge->hub", m->sent,
+			       m->dropped, m->duplicated, m->corrupted);
+		}
+	}
+	if (s->link[s->nat_link].rebound)
+		printf("  nat: hub sent %" PRIu64 " to the new address, %" PRIu64 " to the stale one\n",
+		       s->hub_tx_new, s->nat_dropped);
+	for (unsigned d = 0; d < 2; d++) {
+		const struct braid_bond_stats *b = bond(s, d);
+
+		printf("  %s: handshakes=%" PRIu64 " delivered=%" PRIu64 " lost=%" PRIu64
+		       " dup=%" PRIu64 " reordered=%" PRIu64 " late=%" PRIu64 " auth_fail=%" PRIu64
+		       " replayed=%" PRIu64 " malformed=%" PRIu64 " no_session=%" PRIu64
+		       " no_link=%" PRIu64 " nobuf=%" PRIu64 " oversize=%" PRIu64 "\n",
+		       s->side[d].name, stat_get(b->handshakes), stat_get(b->delivered_pkts),
+		       stat_get(b->lost), stat_get(b->duplicates), stat_get(b->reordered),
+		       stat_get(b->late), stat_get(b->auth_fail), stat_get(b->replayed),
+		       stat_get(b->malformed), stat_get(b->no_session), stat_get(b->no_link),
+		       stat_get(b->tx_nobuf), stat_get(b->oversize));
+		for (unsigned li = 0; li < s->nlinks; li++) {
+			const struct braid_link_stats *ls = core_link_stats(s->side[d].core, li);
+
+			if (!ls)
+				continue;
+			printf("    link%u: state=%" PRIu64 " tx=%" PRIu64 " data=%" PRIu64
+			       " rx=%" PRIu64 " rtt=%" PRIu64 "us jitter=%" PRIu64 "us loss=%" PRIu64
+			       "ppm down=%" PRIu64 " probes=%" PRIu64 "/%" PRIu64 "\n", li,
+			       stat_get(ls->state), stat_get(ls->tx_pkts), stat_get(ls->tx_data),
+			       stat_get(ls->rx_pkts), stat_get(ls->rtt_us), stat_get(ls->jitter_us),
+			       stat_get(ls->loss_ppm), stat_get(ls->down_events),
+			       stat_get(ls->probes_answered), stat_get(ls->probes_sent));
+		}
+	}
+}
+
+struct result {
+	bool ok;
+	uint64_t hash, sent, delivered, lost, dropped;
+	uint64_t allocs;
+	size_t alloc_first;
+	uint64_t window_ns;
+};
+
+static struct pkt *net_arena;
+
+static int sim_setup(struct sim *s)
+{
+	struct rng r;
+	struct core_params cp = { 0 };
+	uint64_t pool_bytes;
+
+	rng_seed(&r, s->seed, 1000 + (uint64_t)(s->sc - scenarios));
+	/* Some seeds start the clock near where the wire's 32-bit
+	 * microsecond timestamps wrap, or at a large uptime. */
+	switch (s->seed % 4) {
+	case 2:
+		s->t0 = 1000000ull * NS_PER_S + rng_below(&r, NS_PER_S);
+		break;
+	case 3:
+		s->t0 = (1ull << 32) * NS_PER_US - 1500 * NS_PER_MS;
+		break;
+	default:
+		s->t0 = NS_PER_S;
+	}
+	s->now = s->t0;
+	s->mode = SCHED_AGGREGATE;
+	s->budget_ns = 20 * NS_PER_MS;
+	s->probe_ns = 100 * NS_PER_MS;
+	s->nlinks = 3;
+	s->pool_n = 64;
+	s->txdone_ns = 0;
+	s->burst_max = 1;
+	s->len_max = 1400;
+	s->window = 512;
+	s->payload_key = rng_next(&r);
+	addr_v4(&s->spoof_addr, "10.66.6.6", 666);
+	for (unsigned li = 0; li < SIM_MAX_LINKS; li++) {
+		struct sim_link *l = &s->link[li];
+
+		l->weight = 1 + (uint32_t)rng_below(&r, 3);
+		l->priority = li;
+		addr_v4(&l->edge_local, "10.0.0.1", (uint16_t)(7100 + li));
+		l->edge_public = l->edge_local;
+		addr_v4(&l->hub_addr, "10.0.0.2", (uint16_t)(7200 + li));
+		for (unsigned d = 0; d < 2; d++)
+			rng_seed(&l->dir[d].rng, s->seed, 100 + 2 * li + d);
+	}
+	for (unsigned d = 0; d < 2; d++) {
+		struct dirstate *ds = &s->dir[d];
+
+		ds->nflows = 1 + (unsigned)rng_below(&r, SIM_MAX_FLOWS);
+		ds->rate = d == 0 ? 300 + (double)rng_below(&r, 401) : 100 + (double)rng_below(&r, 201);
+	}
+	s->sc->setup(s);
+	s->t_heal = s->t0 + s->dur_ns;
+	s->t_stop_app = s->t_heal + SIM_TAIL_NS;
+	for (unsigned li = 0; li < s->nlinks; li++)
+		for (unsigned d = 0; d < 2; d++) {
+			uint64_t m = s->link[li].dir[d].base_ns + s->link[li].dir[d].jitter_ns;
+
+			if (m > s->dmax_ns)
+				s->dmax_ns = m;
+		}
+	s->t_end = s->t_stop_app + s->budget_ns + s->dmax_ns + SIM_MARGIN_NS;
+
+	s->heap.cap = SIM_NET_MAX + 2 * SIM_POOL_MAX + 2 * SIM_MAX_FLOWS + SIM_MAX_MARKS + 16;
+	s->heap.v = calloc(s->heap.cap, sizeof(*s->heap.v));
+	if (!s->heap.v)
+		return -ENOMEM;
+	s->net = net_arena;
+	s->net_free = UINT32_MAX;
+	s->net_fresh = 0;
+
+	for (unsigned d = 0; d < 2; d++) {
+		struct dirstate *ds = &s->dir[d];
+		double span = (double)(s->dur_ns + SIM_TAIL_NS);
+
+		for (unsigned fi = 0; fi < ds->nflows; fi++) {
+			struct flowrec *fr = &ds->flow[fi];
+			static const uint16_t ids[SIM_MAX_FLOWS] = { 0, 1, 65535, 4660 };
+
+			fr->id = ids[fi];
+			fr->interval_ns = ds->nflows * 1e9 / ds->rate;
+			fr->last_seq = -1;
+			/* Gaps are at least half the mean interval. */
+			fr->cap = (uint32_t)(span / (fr->interval_ns * 0.5)) * s->burst_max + 64;
+			fr->rec = calloc(fr->cap, sizeof(*fr->rec));
+			if (!fr->rec)
+				return -ENOMEM;
+			ds->caplog += fr->cap;
+		}
+		ds->seqlog = calloc(ds->caplog, sizeof(*ds->seqlog));
+		if (!ds->seqlog)
+			return -ENOMEM;
+	}
+
+	pool_bytes = (uint64_t)s->pool_n * BRAID_PKT_MAX;
+	for (unsigned d = 0; d < 2; d++) {
+		struct side *sd = &s->side[d];
+		struct core_io io = {
+			.ctx = sd,
+			.tx_alloc = io_tx_alloc,
+			.tx_send = io_tx_send,
+			.deliver = io_deliver,
+			.random = io_random,
+			.realtime_ns = io_realtime_ns,
+			.link_state = io_link_state,
+		};
+		int err;
+
+		sd->sim = s;
+		sd->id = d;
+		sd->name = d == 0 ? "edge" : "hub";
+		rng_seed(&sd->core_rng, s->seed, 10 + d);
+		rng_seed(&sd->app_rng, s->seed, 20 + d);
+		sd->pool = calloc(1, pool_bytes);
+		sd->pool_state = calloc(s->pool_n, 1);
+		sd->pool_free = calloc(s->pool_n, sizeof(*sd->pool_free));
+		if (!sd->pool || !sd->pool_state || !sd->pool_free)
+			return -ENOMEM;
+		for (unsigned i = 0; i < s->pool_n; i++)
+			sd->pool_free[i] = s->pool_n - 1 - i;
+		sd->pool_nfree = s->pool_n;
+		sd->deadline = s->t0;
+		sd->call_ord = ORD_NONE;
+
+		cp.role = d == 0 ? ROLE_EDGE : ROLE_HUB;
+		cp.mode = s->mode;
+		cp.budget_ns = s->budget_ns;
+		cp.unordered = s->unordered;
+		cp.probe_interval_ns = s->probe_ns;
+		cp.reorder_window = s->window;
+		for (unsigned i = 0; i < BRAID_KEY_LEN; i++)
+			cp.psk[i] = (uint8_t)(s->seed * 131 + i * 7);
+		err = core_create(&sd->core, &cp, &io);
+		if (err < 0)
+			return err;
+		for (unsigned li = 0; li < s->nlinks; li++) {
+			char name[16];
+			struct core_link_params lp = {
+				.id = li,
+				.name = name,
+				.weight = s->link[li].weight,
+				.priority = s->link[li].priority,
+				.remote = d == 0 ? &s->link[li].hub_addr : NULL,
+			};
+
+			snprintf(name, sizeof(name), "link%u", li);
+			err = core_link_add(sd->core, &lp);
+			if (err < 0)
+				return err;
+		}
+		for (unsigned fi = 0; fi < s->dir[d].nflows; fi++)
+			ev_push(s, s->t0 + rng_below(&sd->app_rng, (uint64_t)s->dir[d].flow[fi].interval_ns),
+				EV_APP, d, fi);
+	}
+	for (unsigned i = 0; i < s->nmarks; i++)
+		ev_push(s, s->mark[i].t, EV_MARK, 0, i);
+	s->hash = 0xcbf29ce484222325ull;
+	return 0;
+}
+
+static void sim_teardown(struct sim *s)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		struct side *sd = &s->side[d];
+
+		core_destroy(sd->core);
+		free(sd->pool);
+		free(sd->pool_state);
+		free(sd->pool_free);
+	}
+	for (unsigned d = 0; d < 2; d++) {
+		for (unsigned fi = 0; fi < s->dir[d].nflows; fi++)
+			free(s->dir[d].flow[fi].rec);
+		free(s->dir[d].seqlog);
+	}
+	free(s->heap.v);
+}
+
+static void sim_finish(struct sim *s)
+{
+	if (!s->settled) {
+		violation(s, "never settled: edge ready=%d hub ready=%d, link states edge %" PRIu64
+			  "%" PRIu64 "%" PRIu64 " hub %" PRIu64 "%" PRIu64 "%" PRIu64,
+			  core_ready(s->side[0].core), core_ready(s->side[1].core),
+			  link_stat_state(s, 0, 0), link_stat_state(s, 0, 1), link_stat_state(s, 0, 2),
+			  link_stat_state(s, 1, 0), link_stat_state(s, 1, 1), link_stat_state(s, 1, 2));
+		return;
+	}
+	/* Probes never stop; data must all have landed. */
+	for (uint32_t i = 0; i < s->heap.n; i++) {
+		const struct ev *e = &s->heap.v[i];
+
+		if (e->type == EV_ARRIVE && s->net[e->idx].data[1] == WIRE_DATA &&
+		    !s->net[e->idx].corrupted) {
+			violation(s, "sim: a data packet is still in flight after the drain");
+			return;
+		}
+	}
+	for (unsigned d = 0; d < 2 && !s->failed; d++) {
+		struct side *sd = &s->side[d];
+		unsigned held = 0;
+
+		for (unsigned i = 0; i < s->pool_n; i++)
+			held += sd->pool_state[i] == POOL_ALLOC;
+		if (held)
+			violation(s, "%s took %u buffers from tx_alloc and never sent them", sd->name,
+				  held);
+	}
+	check_accounts(s);
+	if (!s->failed && s->sc->check)
+		s->sc->check(s);
+}
+
+static struct result sim_run(const struct scenario *sc, uint64_t seed, uint64_t dur_ns,
+			     int verbose, bool alloc_check)
+{
+	static struct sim s;
+	struct result res = { 0 };
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	s.sc = sc;
+	s.seed = seed;
+	s.verbose = verbose;
+	s.alloc_check = alloc_check;
+	s.dur_ns = dur_ns;
+	if (verbose)
+		printf("seed=%" PRIu64 " scenario=%s: %s\n", seed, sc->name, sc->help);
+	err = sim_setup(&s);
+	if (err < 0) {
+		snprintf(s.why, sizeof(s.why), "setup failed: %s", strerror(-err));
+		s.failed = true;
+	} else {
+		if (verbose)
+			printf("  mode=%s budget=%.0fms unordered=%d flows=%u/%u rates=%.0f/%.0f/s "
+			       "t0=%" PRIu64 "ns dmax=%.3fms\n", sched_mode_name(s.mode),
+			       s.budget_ns / 1e6, s.unordered, s.dir[0].nflows, s.dir[1].nflows,
+			       s.dir[0].rate, s.dir[1].rate, s.t0, s.dmax_ns / 1e6);
+		alloc_count = 0;
+		sim_loop(&s);
+		res.allocs = alloc_count;
+		res.alloc_first = alloc_first_size;
+		res.window_ns = s.settled && s.t_heal > s.t_settle ? s.t_heal - s.t_settle : 0;
+		if (!s.failed)
+			sim_finish(&s);
+		if (verbose) {
+			if (s.settled)
+				printf("  settled at %.6fs, %" PRIu64 " events\n", rel_s(&s, s.t_settle),
+				       s.events);
+			print_link_stats(&s);
+		}
+	}
+	for (unsigned d = 0; d < 2; d++) {
+		res.sent += s.dir[d].sent;
+		res.delivered += s.dir[d].delivered;
+		for (unsigned i = REC_DROP_OVERSIZE; i <= REC_DROP_NOBUF; i++)
+			res.dropped += s.dir[d].dropped[i];
+		if (s.side[d].core)
+			res.lost += stat_get(bond(&s, d)->lost);
+	}
+	hash_u64(&s.hash, res.sent);
+	hash_u64(&s.hash, res.delivered);
+	hash_u64(&s.hash, res.lost);
+	res.hash = s.hash;
+	res.ok = !s.failed;
+	if (!res.ok)
+		printf("FAIL seed=%" PRIu64 " scenario=%s: %s\n"
+		       "  replay: braid-sim --seed %" PRIu64 " --scenario %s --verbose\n",
+		       seed, sc->name, s.why, seed, sc->name);
+	sim_teardown(&s);
+	return res;
+}
+
+/* --- command line ----------------------------------------------------------- */
+
+struct opts {
+	uint64_t seed_a, seed_b, dur_ns;
+	const char *scen;
+	int verbose;
+	bool determinism, alloc_check, keep_going;
+};
+
+/* Runs this job's share of (scenario, seed) pairs; returns how many failed. */
+static unsigned run_all(const struct opts *o, unsigned job, unsigned jobs, unsigned *nruns)
+{
+	const char *scen = o->scen;
+	uint64_t seed_a = o->seed_a, seed_b = o->seed_b;
+	int verbose = o->verbose;
+	bool determinism = o->determinism, alloc_check = o->alloc_check;
+	bool keep_going = o->keep_going;
+	unsigned runs = 0, failed = 0;
+
+	for (size_t i = 0; i < NSCENARIOS; i++) {
+		const struct scenario *sc = &scenarios[i];
+
+		if (strcmp(scen, "all") && strcmp(scen, sc->name))
+			continue;
+		for (uint64_t seed = seed_a + job; seed <= seed_b; seed += jobs) {
+			struct result r = sim_run(sc, seed, o->dur_ns, verbose, alloc_check);
+
+			runs++;
+			if (r.ok && determinism) {
+				struct result r2 = sim_run(sc, seed, o->dur_ns, 0, false);
+
+				if (!r2.ok || r2.hash != r.hash) {
+					printf("FAIL seed=%" PRIu64 " scenario=%s: not deterministic: "
+					       "hash %016" PRIx64 " then %016" PRIx64 "\n"
+					       "  replay: braid-sim --seed %" PRIu64 " --scenario %s "
+					       "--check-determinism --verbose\n", seed, sc->name, r.hash,
+					       r2.hash, seed, sc->name);
+					r.ok = false;
+				}
+			}
+			if (r.ok && alloc_check && r.allocs) {
+				printf("FAIL seed=%" PRIu64 " scenario=%s: %" PRIu64 " allocations in "
+				       "the steady state (first of %zu bytes)\n"
+				       "  replay: braid-sim --seed %" PRIu64 " --alloc-check --verbose\n",
+				       seed, sc->name, r.allocs, r.alloc_first, seed);
+				r.ok = false;
+			} else if (r.ok && alloc_check && !r.window_ns) {
+				printf("FAIL seed=%" PRIu64 " scenario=%s: alloc-check measured nothing "
+				       "(never settled)\n", seed, sc->name);
+				r.ok = false;
+			}
+			if (r.ok) {
+				printf("seed=%" PRIu64 " scenario=%s sent=%" PRIu64 " delivered=%" PRIu64
+				       " lost=%" PRIu64 " dropped=%" PRIu64 " hash=%016" PRIx64, seed,
+				       sc->name, r.sent, r.delivered, r.lost, r.dropped, r.hash);
+				if (alloc_check)
+					printf(" allocs=0 over %.3fs", r.window_ns / 1e9);
+				printf("%s ok\n", determinism ? " deterministic" : "");
+			} else {
+				failed++;
+				if (!keep_going) {
+					*nruns = runs;
+					return failed;
+				}
+			}
+		}
+	}
+	*nruns = runs;
+	return failed;
+}
+
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: braid-sim [--seed N | --seeds A-B] [--scenario NAME|all] [--duration-ms N]\n"
+		"                 [--verbose]... [--check-determinism] [--alloc-check] [--keep-going]\n"
+		"                 [--jobs N] [--list]\n"
+		"  Runs an edge and a hub core over a simulated network and checks every\n"
+		"  delivery. Defaults: --seed 1 --scenario all --duration-ms 5000.\n"
+		"  --verbose twice traces every packet. --jobs N runs seeds in N processes.\n"
+		"  --keep-going runs every seed even after a failure (default: stop at the first).\n");
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return (errno || end == s || *end || *s == '-') ? -EINVAL : 0;
+}
+
+static int parse_range(const char *s, uint64_t *a, uint64_t *b)
+{
+	char buf[64];
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (!dash)
+		return -EINVAL;
+	*dash = '\0';
+	if (parse_u64(buf, a) || parse_u64(dash + 1, b) || *a > *b)
+		return -EINVAL;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char outbuf[1 << 16];
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "seeds", required_argument, NULL, 'S' },
+		{ "scenario", required_argument, NULL, 'c' },
+		{ "duration-ms", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-determinism", no_argument, NULL, 'D' },
+		{ "alloc-check", no_argument, NULL, 'A' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t seed_a = 1, seed_b = 1, dur_ms = 5000, seed_tmp;
+	const char *scen = NULL;
+	bool determinism = false, alloc_check = false, keep_going = false;
+	int verbose = 0, c;
+	unsigned runs = 0, failed = 0, jobs = 1;
+	struct opts o;
+
+	/* stdio must not allocate while --alloc-check is counting. */
+	setvbuf(stdout, outbuf, _IOLBF, sizeof(outbuf));
+	while ((c = getopt_long(argc, argv, "s:S:c:d:vDAkj:lh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_u64(optarg, &seed_a))
+				goto bad;
+			seed_b = seed_a;
+			break;
+		case 'S':
+			if (parse_range(optarg, &seed_a, &seed_b))
+				goto bad;
+			break;
+		case 'c':
+			scen = optarg;
+			break;
+		case 'd':
+			if (parse_u64(optarg, &dur_ms) || dur_ms < 5000 || dur_ms > 600000) {
+				fprintf(stderr, "braid-sim: --duration-ms must be 5000..600000\n");
+				return 2;
+			}
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'D':
+			determinism = true;
+			break;
+		case 'A':
+			alloc_check = true;
+			break;
+		case 'k':
+			keep_going = true;
+			break;
+		case 'j':
+			if (parse_u64(optarg, &seed_tmp) || seed_tmp < 1 || seed_tmp > 64)
+				goto bad;
+			jobs = (unsigned)seed_tmp;
+			break;
+		case 'l':
+			for (size_t i = 0; i < NSCENARIOS; i++)
+				printf("%-18s %s\n", scenarios[i].name, scenarios[i].help);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	if (alloc_check) {
+		if (!SIM_ALLOC_HOOKS) {
+			printf("alloc-check skipped: ASan owns malloc\n");
+			return 0;
+		}
+		if (scen && strcmp(scen, "clean")) {
+			fprintf(stderr, "braid-sim: --alloc-check runs the clean scenario only\n");
+			return 2;
+		}
+		scen = "clean";
+	}
+	if (!scen)
+		scen = "all";
+	if (strcmp(scen, "all")) {
+		size_t i;
+
+		for (i = 0; i < NSCENARIOS && strcmp(scenarios[i].name, scen); i++)
+			;
+		if (i == NSCENARIOS) {
+			fprintf(stderr, "braid-sim: no scenario '%s' (--list shows them)\n", scen);
+			return 2;
+		}
+	}
+	if (crypto_init() < 0) {
+		fprintf(stderr, "braid-sim: crypto_init failed\n");
+		return 2;
+	}
+	net_arena = calloc(SIM_NET_MAX, sizeof(*net_arena));
+	if (!net_arena) {
+		fprintf(stderr, "braid-sim: out of memory\n");
+		return 2;
+	}
+	o = (struct opts){ .seed_a = seed_a, .seed_b = seed_b, .dur_ns = dur_ms * NS_PER_MS,
+			   .scen = scen, .verbose = verbose, .determinism = determinism,
+			   .alloc_check = alloc_check, .keep_going = keep_going };
+	if (jobs > seed_b - seed_a + 1)
+		jobs = (unsigned)(seed_b - seed_a + 1);
+
+	if (jobs > 1) {
+		/* Seeds are independent runs: spread them over processes. Each
+		 * child prints its own lines and reports its counts on a pipe. */
+		int fds[2];
+
+		if (pipe(fds) < 0) {
+			perror("braid-sim: pipe");
+			return 2;
+		}
+		for (unsigned j = 0; j < jobs; j++) {
+			pid_t pid;
+
+			fflush(stdout);
+			pid = fork();
+			if (pid < 0) {
+				perror("braid-sim: fork");
+				return 2;
+			}
+			if (pid == 0) {
+				unsigned cnt[2];
+
+				close(fds[0]);
+				cnt[1] = run_all(&o, j, jobs, &cnt[0]);
+				fflush(stdout);
+				if (write(fds[1], cnt, sizeof(cnt)) != (ssize_t)sizeof(cnt))
+					_exit(1);
+				_exit(0);
+			}
+		}
+		close(fds[1]);
+		for (unsigned j = 0; j < jobs; j++) {
+			unsigned cnt[2];
+
+			if (read(fds[0], cnt, sizeof(cnt)) == (ssize_t)sizeof(cnt)) {
+				runs += cnt[0];
+				failed += cnt[1];
+			}
+		}
+		for (unsigned j = 0; j < jobs; j++) {
+			int st;
+
+			if (wait(&st) < 0)
+				break;
+			if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+				fprintf(stderr, "braid-sim: a job died\n");
+				failed++;
+			}
+		}
+		close(fds[0]);
+	} else {
+		failed = run_all(&o, 0, 1, &runs);
+	}
+	free(net_arena);
+	if (runs > 1 || failed)
+		printf("braid-sim: %u run%s, %u failed\n", runs, runs == 1 ? "" : "s", failed);
+	return failed ? 1 : 0;
+bad:
+	usage(stderr);
+	return 2;
+}
