@@ -53,7 +53,7 @@ if [ "$ONLY" = all ]; then
 
 	if [ "$SEEDS" -gt 0 ]; then
 		echo "deterministic simulation:"
-		run "braid-sim seeds 1-$SEEDS" "$B/braid-sim" --seeds "1-$SEEDS" --scenario all
+		run "braid-sim seeds 1-$SEEDS" "$B/braid-sim" --seeds "1-$SEEDS" --scenario all --jobs 2
 		run "braid-sim determinism" "$B/braid-sim" --seeds 1-5 --scenario all --check-determinism
 		run "braid-sim alloc-check" "$B/braid-sim" --seed 1 --scenario clean --alloc-check
 	fi

@@ -67,8 +67,11 @@ struct core {
 	struct core_link link[BRAID_MAX_LINKS];
 	uint8_t hs_key[BRAID_KEY_LEN];
 
-	/* The established session. */
+	/* The established session. The hub sends nothing under a new
+	 * session until a packet under it authenticates, so its data cannot
+	 * overtake the HS_RESP that gives the edge the keys. */
 	bool ready;
+	bool confirmed;
 	uint32_t session;
 	uint8_t tx_key[BRAID_KEY_LEN];
 	uint8_t rx_key[BRAID_KEY_LEN];
@@ -209,26 +212,30 @@ static void pkt_seal_send(struct core *c, unsigned id, uint8_t *buf, uint8_t typ
 	pkt_send(c, id, buf, n, path);
 }
 
-static void send_data(struct core *c, unsigned id, uint32_t seq, uint16_t flow,
+/* Returns whether the copy went out. A copy that finds no buffer takes no
+ * link sequence number, so the peer does not count it lost on that link. */
+static bool send_data(struct core *c, unsigned id, uint32_t seq, uint16_t flow,
 		      const uint8_t *data, size_t len)
 {
 	struct core_link *lk = &c->link[id];
-	struct wire_data d = {
+	uint8_t *buf = pkt_alloc(c, id);
+	size_t off = WIRE_OUTER_LEN;
+	struct wire_data d;
+
+	if (!buf)
+		return false;
+	d = (struct wire_data){
 		.bond_seq = seq,
 		.link_seq = lk->tx_seq++,
 		.tx_us = (uint32_t)(c->now / NS_PER_US),
 		.flow = flow,
 		.link_id = (uint8_t)id,
 	};
-	uint8_t *buf = pkt_alloc(c, id);
-	size_t off = WIRE_OUTER_LEN;
-
-	if (!buf)
-		return;
 	off += wire_put_data(buf + off, &d);
 	memcpy(buf + off, data, len);
 	stat_add(lk->st.tx_data, 1);
 	pkt_seal_send(c, id, buf, WIRE_DATA, WIRE_DATA_HDR_LEN + len, &lk->path);
+	return true;
 }
 
 static void send_probe(struct core *c, unsigned id)
@@ -298,14 +305,26 @@ static void edge_start_handshake(struct core *c)
 }
 
 /* Installs fresh session state; the keys are set by the caller. */
+/* Where a direction's bond sequence starts: derived from the session id, so
+ * the receiver awaits the very first datagram even if a later one overtakes
+ * it, and different sessions start at different places in the 32-bit
+ * space (wraps get exercised, not just in theory). */
+static uint32_t session_seq0(uint32_t session, bool from_edge)
+{
+	return from_edge ? session * 2654435761u : ~session * 2654435761u;
+}
+
 static void session_begin(struct core *c, uint32_t session)
 {
+	bool edge = c->p.role == ROLE_EDGE;
+
 	c->ready = true;
+	c->confirmed = edge;
 	c->session = session;
 	c->tx_counter = 0;
 	replay_init(&c->replay);
-	reorder_reset(c->ro);
-	c->io.random(c->io.ctx, &c->bond_seq, sizeof(c->bond_seq));
+	c->bond_seq = session_seq0(session, edge);
+	reorder_reset_at(c->ro, session_seq0(session, !edge));
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		struct core_link *lk = &c->link[id];
 
@@ -594,6 +613,7 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 	}
 	stat_add(lk->st.rx_pkts, 1);
 	stat_add(lk->st.rx_bytes, len);
+	c->confirmed = true;
 	hub_learn_path(c, id, path);
 
 	switch (o.type) {
@@ -618,13 +638,14 @@ void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len,
 	unsigned ids[BRAID_MAX_LINKS];
 	unsigned n;
 	uint32_t seq;
+	bool sent = false;
 
 	c->now = now;
 	if (len > BRAID_PAYLOAD_MAX) {
 		stat_add(c->st.oversize, 1);
 		return;
 	}
-	if (!c->ready) {
+	if (!c->ready || !c->confirmed) {
 		stat_add(c->st.no_session, 1);
 		return;
 	}
@@ -643,9 +664,13 @@ void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len,
 			return;
 		}
 	}
-	seq = c->bond_seq++;
+	/* A datagram no copy of which left takes no bond sequence number:
+	 * it is counted once, here (tx_nobuf), not again as a gap there. */
+	seq = c->bond_seq;
 	for (unsigned i = 0; i < n; i++)
-		send_data(c, ids[i], seq, flow, data, len);
+		sent |= send_data(c, ids[i], seq, flow, data, len);
+	if (sent)
+		c->bond_seq++;
 }
 
 static bool edge_all_down(const struct core *c)
@@ -692,7 +717,7 @@ uint64_t core_tick(struct core *c, uint64_t now)
 		}
 	}
 
-	if (c->ready) {
+	if (c->ready && c->confirmed) {
 		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 			struct core_link *lk = &c->link[id];
 
