@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# Latency and throughput benchmark on loopback: braid against two bare
+# forwarders (the floor any user-space relay pair has to pay) and against
+# going direct.
+#
+#   scripts/bench-latency.sh BUILD_DIR        (`make bench` runs it)
+#
+# Latency: sockperf ping-pong (64-byte messages) through
+#   direct      client -> sockperf server 127.0.0.1:6000
+#   forwarders  client -> udpfwd :5100 -> udpfwd :5200 -> server
+#   braid       client -> braidd edge :5000 =3 links=> braidd hub -> server
+# run alternately (ABCABC...) so drift in the machine's load hits all three
+# alike. Throughput: braid-bench send --rate 0 (1400-byte datagrams) through
+# the braid pair and through the forwarder pair to braid-bench recv.
+#
+# Environment: BENCH_SECONDS (latency run length, default 10), BENCH_ROUNDS
+# (default 2), BENCH_TP_SECONDS (throughput run length, default 5),
+# BENCH_OUT (results directory, default bench-results), BENCH_KEEP=1 (keep
+# the temporary directory with configs and logs).
+# Writes BENCH_OUT/latency.json and BENCH_OUT/throughput.json.
+set -euo pipefail
+
+B=${1:?usage: bench-latency.sh BUILD_DIR}
+B=$(cd "$B" && pwd)
+cd "$(dirname "$0")/.."
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-2}
+TP_SECONDS=${BENCH_TP_SECONDS:-5}
+OUT=${BENCH_OUT:-bench-results}
+
+BRAIDD=$B/braidd
+UDPFWD=$B/udpfwd
+BENCH=$B/braid-bench
+
+die() { echo "bench: $*" >&2; exit 1; }
+for t in sockperf jq taskset awk; do
+	command -v "$t" >/dev/null || die "$t not found (make deps installs it)"
+done
+for t in "$UDPFWD" "$BENCH"; do
+	[ -x "$t" ] || die "$t not built (run make)"
+done
+HAVE_BRAID=1
+if [ ! -x "$BRAIDD" ]; then
+	echo "bench: WARNING: $BRAIDD not built: braid rows are skipped" >&2
+	HAVE_BRAID=0
+fi
+
+# Two cores: the measuring programs (sockperf client and server, the bench
+# sender) on one, the relays under test (both udpfwd, or both braidd) on the
+# other, so a relay never waits for the CPU its own client holds. The
+# throughput receiver sits with the relays: beside a sender that never
+# sleeps it would measure its own starvation, not the relays. Every
+# configuration gets the same placement. BENCH_CPU_APP / BENCH_CPU_RELAY
+# override it.
+#
+# BENCH_PIN=free (the default) leaves placement to the scheduler, as a user's
+# machine would: this is how the reference figures for this machine (9 us
+# direct, ~25 us through two forwarders) were taken. BENCH_PIN=split uses the
+# placement above; every hop then crosses CPUs and all figures grow.
+NCPU=$(nproc)
+if [ "${BENCH_PIN:-free}" = free ]; then
+	CPU_APP=${BENCH_CPU_APP:-0-$((NCPU - 1))}
+	CPU_RELAY=${BENCH_CPU_RELAY:-0-$((NCPU - 1))}
+else
+	CPU_APP=${BENCH_CPU_APP:-0}
+	if [ "$NCPU" -ge 2 ]; then
+		CPU_RELAY=${BENCH_CPU_RELAY:-1}
+	else
+		CPU_RELAY=${BENCH_CPU_RELAY:-0}
+	fi
+fi
+PIN_NOTE="cpus $CPU_APP: sockperf client+server, braid-bench send; cpus $CPU_RELAY: relays (udpfwd x2 or braidd edge+hub, 1 worker each) and braid-bench recv; $NCPU cpus online (BENCH_PIN=${BENCH_PIN:-free})"
+
+TMP=$(mktemp -d /tmp/braid-bench.XXXXXX)
+PIDS=()
+edge_PID='' hub_PID='' sockperf_sr_PID=''	# set by start()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: kept $TMP" >&2
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts a background process pinned to a CPU: start NAME CPU CMD...; its
+# stderr goes to $TMP/NAME.log and its pid to the variable NAME_PID.
+start() {
+	local name=$1 cpu=$2
+	shift 2
+	taskset -c "$cpu" "$@" >"$TMP/$name.out" 2>"$TMP/$name.log" &
+	PIDS+=($!)
+	printf -v "${name}_PID" '%s' "$!"
+}
+
+# Stops one process that start() began, waits for it and forgets its pid.
+stop() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	for i in "${!PIDS[@]}"; do
+		[ "${PIDS[$i]}" = "$pid" ] && unset 'PIDS[i]'
+	done
+	return 0
+}
+
+# True once the last stats line of a braidd log says ready.
+braid_ready() {
+	grep '^stats ' "$1" 2>/dev/null | tail -n 1 | sed 's/^stats //' |
+		jq -e '.ready == true' >/dev/null 2>&1
+}
+
+wait_ready() {
+	local log=$1 pid=$2 i
+	for i in $(seq 1 150); do
+		braid_ready "$log" && return 0
+		kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "braidd exited early ($log)"; }
+		sleep 0.1
+	done
+	cat "$log" >&2
+	die "braidd not ready after 15 s ($log)"
+}
+
+# ---- set-up -----------------------------------------------------------------
+mkdir -p "$OUT"
+head -c 32 /dev/urandom | base64 >"$TMP/key"
+chmod 600 "$TMP/key"
+
+cat >"$TMP/edge.conf" <<EOF
+[bond]
+role = edge
+key = $TMP/key
+mode = aggregate
+latency = 20ms
+probe-interval = 50ms
+stats-interval = 1s
+workers = 1
+[app]
+listen = 127.0.0.1:5000
+EOF
+cat >"$TMP/hub.conf" <<EOF
+[bond]
+role = hub
+key = $TMP/key
+mode = aggregate
+latency = 20ms
+probe-interval = 50ms
+stats-interval = 1s
+workers = 1
+[app]
+destination = 127.0.0.1:6000
+EOF
+for n in 1 2 3; do
+	printf '[link l%d]\nlocal = 127.0.0.1:71%02d\nremote = 127.0.0.1:72%02d\nweight = 1\n' \
+		"$n" "$n" "$n" >>"$TMP/edge.conf"
+	printf '[link l%d]\nlocal = 127.0.0.1:72%02d\n' "$n" "$n" >>"$TMP/hub.conf"
+done
+
+start udpfwd1 "$CPU_RELAY" "$UDPFWD" 127.0.0.1:5100 127.0.0.1:5200
+start udpfwd2 "$CPU_RELAY" "$UDPFWD" 127.0.0.1:5200 127.0.0.1:6000
+if [ "$HAVE_BRAID" = 1 ]; then
+	"$BRAIDD" -c "$TMP/hub.conf" --check >/dev/null || die "hub config rejected"
+	"$BRAIDD" -c "$TMP/edge.conf" --check >/dev/null || die "edge config rejected"
+	start hub "$CPU_RELAY" "$BRAIDD" -c "$TMP/hub.conf"
+	start edge "$CPU_RELAY" "$BRAIDD" -c "$TMP/edge.conf"
+	wait_ready "$TMP/edge.log" "$edge_PID"
+	wait_ready "$TMP/hub.log" "$hub_PID"
+fi
+start sockperf_sr "$CPU_APP" sockperf sr -i 127.0.0.1 -p 6000
+sleep 0.5
+
+echo "bench: $PIN_NOTE"
+echo "bench: latency: sockperf ping-pong, 64 B, ${SECONDS_PER_RUN}s per run, $ROUNDS rounds (ABC order)"
+
+# ---- latency -------------------------------------------------------------------
+
+# Runs one sockperf ping-pong against port $2 and appends a JSON object to
+# $TMP/lat.jsonl. sockperf reports one-way latency (half the round trip) in
+# usec: "---> percentile 99.000 =   47.740" and "---> <MAX> observation = ...".
+run_pp() {
+	local name=$1 port=$2 round=$3 out=$TMP/pp-$1-$3.txt
+	if ! taskset -c "$CPU_APP" sockperf pp -i 127.0.0.1 -p "$port" -m 64 \
+		-t "$SECONDS_PER_RUN" >"$out" 2>&1; then
+		cat "$out" >&2
+		die "sockperf pp to port $port ($name) failed"
+	fi
+	sed 's/\x1b\[[0-9;]*m//g' "$out" | awk -v name="$name" -v round="$round" '
+		/percentile 50\.000 =/ { p50 = $NF }
+		/percentile 99\.000 =/ { p99 = $NF }
+		/percentile 99\.900 =/ { p999 = $NF }
+		/<MAX> observation =/  { max = $NF }
+		/avg-latency=/ { sub(/.*avg-latency=/, ""); sub(/ .*/, ""); avg = $0 }
+		/Total [0-9]+ observations/ { for (i = 1; i <= NF; i++) if ($i == "Total") n = $(i + 1) }
+		END {
+			if (p50 == "" || p99 == "" || max == "") exit 1
+			printf "{\"config\":\"%s\",\"round\":%d,\"observations\":%d,\"avg_us\":%s,\"p50_us\":%s,\"p99_us\":%s,\"p99_9_us\":%s,\"max_us\":%s}\n",
+				name, round, n + 0, avg == "" ? "null" : avg, p50, p99, p999 == "" ? "null" : p999, max
+		}' >>"$TMP/lat.jsonl" || { cat "$out" >&2; die "cannot parse sockperf output ($out)"; }
+}
+
+: >"$TMP/lat.jsonl"
+configs=(direct:6000 forwarders:5100)
+[ "$HAVE_BRAID" = 1 ] && configs+=(braid:5000)
+for r in $(seq 1 "$ROUNDS"); do
+	for c in "${configs[@]}"; do
+		run_pp "${c%%:*}" "${c##*:}" "$r"
+		tail -n 1 "$TMP/lat.jsonl" | jq -r '"  round \(.round) \(.config): p50 \(.p50_us) p99 \(.p99_us) max \(.max_us) usec"'
+	done
+done
+
+# Per configuration: the mean over rounds of each percentile, the max of maxes.
+jq -s --argjson secs "$SECONDS_PER_RUN" --argjson rounds "$ROUNDS" \
+	--arg cpus "$PIN_NOTE" '
+	def mean(f): (map(f) | add / length);
+	def r3: . * 1000 | round / 1000;
+	(group_by(.config) | map({key: .[0].config, value: {
+		p50_us: (mean(.p50_us) | r3), p99_us: (mean(.p99_us) | r3),
+		p99_9_us: (mean(.p99_9_us // 0) | r3), max_us: (map(.max_us) | max),
+		runs: .}}) | from_entries) as $res
+	| {tool: "sockperf ping-pong, 64 B, one-way = rtt/2, usec", seconds_per_run: $secs,
+	   rounds: $rounds, order: "direct, forwarders, braid per round", cpus: $cpus,
+	   results: $res,
+	   ratio_braid_vs_forwarders: (if $res.braid and $res.forwarders then {
+		p50: ($res.braid.p50_us / $res.forwarders.p50_us | r3),
+		p99: ($res.braid.p99_us / $res.forwarders.p99_us | r3)} else null end)}
+	' "$TMP/lat.jsonl" >"$OUT/latency.json"
+
+echo
+echo "one-way latency, usec (sockperf pp, mean of $ROUNDS rounds; max = worst run)"
+printf '%-12s %10s %10s %10s %10s\n' config p50 p99 p99.9 max
+jq -r '.results | to_entries[] | [.key, .value.p50_us, .value.p99_us, .value.p99_9_us, .value.max_us] | @tsv' \
+	"$OUT/latency.json" | sort -t$'\t' -k2,2n |
+	awk -F'\t' '{ printf "%-12s %10.3f %10.3f %10.3f %10.3f\n", $1, $2, $3, $4, $5 }'
+jq -r 'if .ratio_braid_vs_forwarders then
+	"braid / forwarders: p50 x\(.ratio_braid_vs_forwarders.p50), p99 x\(.ratio_braid_vs_forwarders.p99)"
+	else "braid / forwarders: n/a (braid skipped)" end' "$OUT/latency.json"
+
+# ---- throughput --------------------------------------------------------------
+# The receiver takes the sockperf server's port, so that goes first.
+stop "$sockperf_sr_PID"
+sleep 0.2
+
+# A bond counter from the newest complete stats line of a braidd log.
+bond_counter() {
+	grep '^stats ' "$1" | tail -n 2 | sed 's/^stats //' | jq -c ".bond.$2" 2>/dev/null | tail -n 1
+}
+
+# Runs braid-bench send at full speed to $2 for TP_SECONDS, counted by a
+# receiver on the destination port; prints one JSON object. For braid it
+# adds how many datagrams the edge took in and the hub handed on, to show
+# where the rest were dropped.
+run_tp() {
+	local name=$1 to=$2 e0=0 h0=0 e1=0 h1=0
+	if [ "$name" = braid ]; then
+		e0=$(bond_counter "$TMP/edge.log" app_rx_pkts)
+		h0=$(bond_counter "$TMP/hub.log" delivered_pkts)
+	fi
+	start recv_"$name" "$CPU_RELAY" "$BENCH" recv --listen 127.0.0.1:6000 --quiet \
+		--json "$TMP/tp-recv-$name.json"
+	local rpid_var=recv_${name}_PID
+	sleep 0.3
+	taskset -c "$CPU_APP" "$BENCH" send --to "$to" --rate 0 --size 1400 \
+		--duration "$TP_SECONDS" --linger 0 --quiet --json "$TMP/tp-send-$name.json" \
+		2>"$TMP/tp-send-$name.log" || { cat "$TMP/tp-send-$name.log" >&2; die "send ($name) failed"; }
+	# Let the relays drain what they still hold, then stop the receiver.
+	sleep 1
+	stop "${!rpid_var}"
+	[ -s "$TMP/tp-recv-$name.json" ] || { cat "$TMP/recv_$name.log" >&2; die "recv ($name) wrote nothing"; }
+	if [ "$name" = braid ]; then
+		sleep 1.2	# one more stats interval
+		e1=$(bond_counter "$TMP/edge.log" app_rx_pkts)
+		h1=$(bond_counter "$TMP/hub.log" delivered_pkts)
+	fi
+	jq -n --arg name "$name" --slurpfile s "$TMP/tp-send-$name.json" \
+		--slurpfile r "$TMP/tp-recv-$name.json" \
+		--argjson e "$((${e1:-0} - ${e0:-0}))" --argjson h "$((${h1:-0} - ${h0:-0}))" '
+		($s[0]) as $s | ($r[0]) as $r |
+		{key: $name, value: ({sent: $s.sent, sent_pps: $s.pps, delivered: $r.unique,
+		 delivered_pps: $r.pps, delivered_mbps: $r.mbps, lost: ($s.sent - $r.unique),
+		 loss_pct: (if $s.sent > 0 then (($s.sent - $r.unique) * 100000 / $s.sent | round) / 1000 else 0 end),
+		 duplicates: $r.duplicates, corrupt: $r.corrupt} +
+		 (if $name == "braid" then {edge_app_rx: $e, hub_delivered: $h} else {} end))}'
+}
+
+echo
+echo "throughput: braid-bench send --rate 0 --size 1400 for ${TP_SECONDS}s"
+{
+	run_tp forwarders 127.0.0.1:5100
+	[ "$HAVE_BRAID" = 1 ] && run_tp braid 127.0.0.1:5000
+} >"$TMP/tp.jsonl"
+jq -s --argjson secs "$TP_SECONDS" --arg cpus "$PIN_NOTE" \
+	'{tool: "braid-bench send --rate 0 --size 1400 -> braid-bench recv", seconds: $secs,
+	  size: 1400, cpus: $cpus, results: from_entries}' "$TMP/tp.jsonl" >"$OUT/throughput.json"
+
+printf '%-12s %12s %14s %12s %10s %8s\n' config sent/s delivered/s Mbit/s lost loss%
+jq -r '.results | to_entries[] | [.key, .value.sent_pps, .value.delivered_pps, .value.delivered_mbps, .value.lost, .value.loss_pct] | @tsv' \
+	"$OUT/throughput.json" |
+	awk -F'\t' '{ printf "%-12s %12.0f %14.0f %12.1f %10d %8.3f\n", $1, $2, $3, $4, $5, $6 }'
+if [ "$HAVE_BRAID" = 1 ]; then
+	jq -r '.results.braid | "braid: the edge took in \(.edge_app_rx) of \(.sent) sent, the hub handed on \(.hub_delivered), the receiver got \(.delivered)"' \
+		"$OUT/throughput.json"
+fi
+echo
+echo "wrote $OUT/latency.json $OUT/throughput.json"
+echo "note: 2 cores only; $PIN_NOTE"

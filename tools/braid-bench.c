@@ -1,0 +1,1253 @@
+/* braid-bench: traffic generator and checker for braid and anything else that
+ * carries UDP.
+ *
+ *   braid-bench send --to ADDR [--rate PPS] [--count N | --duration S] ...
+ *   braid-bench recv --listen ADDR [--echo] [--idle-exit S] ...
+ *
+ * Every datagram carries a header (bench_hdr below), a payload derived from
+ * (run, flow, seq) and a checksum over both, so the receiver can tell, for
+ * each datagram, whether it arrived intact and whether it arrived before:
+ * exactly-once delivery is checked per flow against a bitmap of sequence
+ * numbers, not estimated from counters. The sender measures round trips on
+ * echoes and reports one-way latency as half of them (as sockperf does).
+ *
+ * Fault injection (--drop/--duplicate/--corrupt/--reorder/--garbage) exists so
+ * the checker's own verdicts can be tested: a checker that was never shown a
+ * fault cannot be trusted to see one. */
+#include <endian.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+/* ---- wire format of a bench datagram -------------------------------------
+ *
+ *  0  magic   u32  BENCH_MAGIC
+ *  4  run     u32  random per sender process: restarts and concurrent
+ *                  senders never mix their sequence spaces
+ *  8  seq     u64  per (run, flow), from 0
+ * 16  sent    u64  CLOCK_MONOTONIC ns at send (only the sender reads it)
+ * 24  flow    u16
+ * 26  len     u16  length of the whole datagram
+ * 28  csum    u32  bench_csum over the datagram with this field zero
+ * 32  payload      little-endian words bench_word(seed, i), the tail cut short
+ *
+ * All fields little-endian. */
+#define BENCH_MAGIC    0x31425242u	/* "BRB1" */
+#define BENCH_HDR_LEN  32
+#define BENCH_MAX_LEN  65507		/* largest IPv4 UDP payload */
+#define BENCH_MAX_FLOWS 1024
+#define BENCH_SEQ_MAX  (UINT64_C(1) << 32)	/* bitmap bound: 512 MiB per flow */
+#define BENCH_BATCH    32
+#define BENCH_SOCKBUF  (4 << 20)
+
+struct bench_hdr {
+	uint32_t magic, run;
+	uint64_t seq, sent_ns;
+	uint16_t flow, len;
+	uint32_t csum;
+};
+
+enum verdict { PKT_OK, PKT_CORRUPT, PKT_FOREIGN };
+
+/* Signals seen: send stops sending on the first and stops waiting for
+ * echoes on the second; recv exits on the first. */
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (stop < 2)
+		stop++;
+}
+
+/* Without SA_RESTART, so a blocking poll returns at once with EINTR. */
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x += UINT64_C(0x9e3779b97f4a7c15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+static uint64_t bench_seed(uint32_t run, uint16_t flow, uint64_t seq)
+{
+	return splitmix64(splitmix64(((uint64_t)run << 16 | flow)) ^ seq);
+}
+
+/* Word i of the payload: differs between datagrams (seed) and between
+ * positions (i), so a swapped, shifted or stale payload shows. */
+static uint64_t bench_word(uint64_t seed, size_t i)
+{
+	return seed + (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+static void store64(uint8_t *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+}
+
+static uint32_t load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+static void store32(uint8_t *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+
+static uint16_t load16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return le16toh(v);
+}
+
+static void store16(uint8_t *p, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(p, &v, 2);
+}
+
+/* The checksum state over 64-bit words: multiply-xor is a bijection of the
+ * state for each word, so any single changed word changes the state; the
+ * final mix spreads that over the 32 bits kept. */
+#define CSUM_INIT UINT64_C(0xcbf29ce484222325)
+
+static uint64_t csum_step(uint64_t h, uint64_t w)
+{
+	return (h ^ w) * UINT64_C(0x100000001b3);
+}
+
+static uint32_t csum_final(uint64_t h)
+{
+	h = splitmix64(h);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Checksum of the header words with csum zeroed (bytes 0..31). */
+static uint64_t csum_header(const uint8_t *p)
+{
+	uint64_t h = CSUM_INIT;
+
+	h = csum_step(h, load64(p));
+	h = csum_step(h, load64(p + 8));
+	h = csum_step(h, load64(p + 16));
+	h = csum_step(h, load64(p + 24) & UINT64_C(0x00000000ffffffff));
+	return h;
+}
+
+/* Builds a complete datagram of len bytes (BENCH_HDR_LEN..BENCH_MAX_LEN) in
+ * buf. */
+static void bench_fill(uint8_t *buf, size_t len, uint32_t run, uint16_t flow,
+		       uint64_t seq, uint64_t sent_ns)
+{
+	uint64_t seed = bench_seed(run, flow, seq), h;
+	size_t i, words = (len - BENCH_HDR_LEN) / 8, tail = (len - BENCH_HDR_LEN) % 8;
+	uint8_t *p = buf + BENCH_HDR_LEN;
+	uint64_t w;
+
+	store32(buf, BENCH_MAGIC);
+	store32(buf + 4, run);
+	store64(buf + 8, seq);
+	store64(buf + 16, sent_ns);
+	store16(buf + 24, flow);
+	store16(buf + 26, (uint16_t)len);
+	store32(buf + 28, 0);
+	h = csum_header(buf);
+	for (i = 0; i < words; i++, p += 8) {
+		w = bench_word(seed, i);
+		store64(p, w);
+		h = csum_step(h, w);
+	}
+	if (tail) {
+		uint8_t t[8] = { 0 };
+
+		store64(t, bench_word(seed, i));
+		memset(t + tail, 0, 8 - tail);
+		memcpy(p, t, tail);
+		h = csum_step(h, load64(t));
+	}
+	store32(buf + 28, csum_final(h));
+}
+
+/* Classifies one received datagram; fills *hdr unless PKT_FOREIGN. Anything
+ * without our magic, or too short to hold it, is foreign; a datagram with our
+ * magic that is truncated, padded or altered anywhere is corrupt. */
+static enum verdict bench_check(const uint8_t *buf, size_t n, struct bench_hdr *hdr)
+{
+	size_t i, words, tail;
+	const uint8_t *p;
+	uint64_t seed, h, w;
+
+	if (n < 4 || load32(buf) != BENCH_MAGIC)
+		return PKT_FOREIGN;
+	if (n < BENCH_HDR_LEN || n > BENCH_MAX_LEN)
+		return PKT_CORRUPT;
+	hdr->magic = BENCH_MAGIC;
+	hdr->run = load32(buf + 4);
+	hdr->seq = load64(buf + 8);
+	hdr->sent_ns = load64(buf + 16);
+	hdr->flow = load16(buf + 24);
+	hdr->len = load16(buf + 26);
+	hdr->csum = load32(buf + 28);
+	if (hdr->len != n)
+		return PKT_CORRUPT;
+
+	seed = bench_seed(hdr->run, hdr->flow, hdr->seq);
+	words = (n - BENCH_HDR_LEN) / 8;
+	tail = (n - BENCH_HDR_LEN) % 8;
+	p = buf + BENCH_HDR_LEN;
+	h = csum_header(buf);
+	for (i = 0; i < words; i++, p += 8) {
+		w = load64(p);
+		if (w != bench_word(seed, i))
+			return PKT_CORRUPT;
+		h = csum_step(h, w);
+	}
+	if (tail) {
+		uint8_t t[8] = { 0 }, e[8];
+
+		memcpy(t, p, tail);
+		store64(e, bench_word(seed, i));
+		if (memcmp(t, e, tail) != 0)
+			return PKT_CORRUPT;
+		h = csum_step(h, load64(t));
+	}
+	return csum_final(h) == hdr->csum ? PKT_OK : PKT_CORRUPT;
+}
+
+/* ---- exactly-once bookkeeping --------------------------------------------- */
+
+/* The sequence numbers one flow has delivered, as a bitmap that grows with
+ * the highest one seen. */
+struct seqset {
+	uint64_t *bits;
+	uint64_t cap;		/* bits */
+	uint64_t next;		/* highest seq seen + 1; 0: none yet */
+	uint64_t unique, dups, reordered;
+};
+
+enum { SEQ_NEW, SEQ_DUP };
+
+/* SEQ_NEW, SEQ_DUP, or -ERANGE (seq beyond BENCH_SEQ_MAX), -ENOMEM. */
+static int seqset_add(struct seqset *s, uint64_t seq)
+{
+	uint64_t *bits, ncap;
+
+	if (seq >= BENCH_SEQ_MAX)
+		return -ERANGE;
+	if (seq >= s->cap) {
+		ncap = s->cap ? s->cap : 1 << 16;
+		while (ncap <= seq)
+			ncap *= 2;
+		bits = realloc(s->bits, ncap / 8);
+		if (!bits)
+			return -ENOMEM;
+		memset((uint8_t *)bits + s->cap / 8, 0, (ncap - s->cap) / 8);
+		s->bits = bits;
+		s->cap = ncap;
+	}
+	if (s->bits[seq / 64] & (UINT64_C(1) << (seq % 64))) {
+		s->dups++;
+		return SEQ_DUP;
+	}
+	s->bits[seq / 64] |= UINT64_C(1) << (seq % 64);
+	s->unique++;
+	if (seq + 1 < s->next)
+		s->reordered++;
+	else
+		s->next = seq + 1;
+	return SEQ_NEW;
+}
+
+/* Sequence numbers below the highest seen that never came. */
+static uint64_t seqset_missing(const struct seqset *s)
+{
+	return s->next - s->unique;
+}
+
+/* ---- latency histogram ------------------------------------------------------
+ * Log-linear: exact below 256 ns, then 128 buckets per power of two (under
+ * 0.8% error), covering all of uint64_t in 7424 buckets. */
+#define HIST_SUB 128
+#define HIST_BUCKETS (58 * HIST_SUB)
+
+struct hist {
+	uint64_t n, max, min;
+	uint64_t b[HIST_BUCKETS];
+};
+
+static unsigned hist_index(uint64_t v)
+{
+	unsigned e;
+
+	if (v < 2 * HIST_SUB)
+		return (unsigned)v;
+	e = 63u - (unsigned)__builtin_clzll(v);	/* 8..63 */
+	return (e - 6) * HIST_SUB + (unsigned)((v >> (e - 7)) - HIST_SUB);
+}
+
+/* Middle of bucket i. */
+static uint64_t hist_value(unsigned i)
+{
+	unsigned e;
+
+	if (i < 2 * HIST_SUB)
+		return i;
+	e = i / HIST_SUB + 6;
+	return ((uint64_t)(i % HIST_SUB + HIST_SUB) << (e - 7)) + ((UINT64_C(1) << (e - 7)) >> 1);
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+	h->b[hist_index(v)]++;
+	if (h->n == 0 || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->n++;
+}
+
+/* The value at percentile p (0..100]; the exact max for 100. */
+static uint64_t hist_pct(const struct hist *h, double p)
+{
+	uint64_t rank, acc = 0, v;
+	unsigned i;
+
+	if (h->n == 0)
+		return 0;
+	rank = (uint64_t)ceil(p / 100.0 * (double)h->n);
+	if (rank < 1)
+		rank = 1;
+	if (rank >= h->n)
+		return h->max;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		acc += h->b[i];
+		if (acc >= rank) {
+			v = hist_value(i);
+			return v > h->max ? h->max : v < h->min ? h->min : v;
+		}
+	}
+	return h->max;
+}
+
+/* ---- option parsing ------------------------------------------------------- */
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Seconds as a decimal (0.5, 10); stored as ns. */
+static int parse_secs(const char *s, uint64_t *ns)
+{
+	double v;
+	char *end;
+
+	if (!s || ((*s < '0' || *s > '9') && *s != '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > 1e6)
+		return -EINVAL;
+	*ns = (uint64_t)(v * 1e9);
+	return 0;
+}
+
+static int bad_arg(const char *cmd, const char *opt, const char *val)
+{
+	fprintf(stderr, "braid-bench %s: bad value for --%s: '%s'\n", cmd, opt, val ? val : "");
+	return 2;
+}
+
+/* ---- sockets -------------------------------------------------------------- */
+
+/* As root SO_RCVBUFFORCE passes net.core.rmem_max; otherwise take what the
+ * kernel allows. A small buffer only costs throughput. */
+static void set_bufs(int fd)
+{
+	int v = BENCH_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
+static FILE *open_json(const char *cmd, const char *path)
+{
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "braid-bench %s: %s: %s\n", cmd, path, strerror(errno));
+	return f;
+}
+
+static int close_json(FILE *f)
+{
+	if (f == stdout)
+		return fflush(f) == 0 ? 0 : -EIO;
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+/* ---- send ----------------------------------------------------------------- */
+
+struct send_flow {
+	int fd;
+	uint64_t pos;		/* datagrams built so far: the stream position */
+	uint64_t limit;		/* positions this flow gets (--count) */
+	uint64_t sent;		/* distinct seqs handed to the kernel */
+	struct seqset echo;
+};
+
+struct faults {
+	uint64_t drop, duplicate, corrupt, reorder, garbage;	/* every Nth; 0 = never */
+	uint64_t n_drop, n_duplicate, n_corrupt, n_reorder, n_garbage;
+};
+
+struct sender {
+	struct send_flow *flows;
+	unsigned nflows;
+	uint32_t run;
+	size_t size;
+	struct faults fl;
+	uint8_t *bufs;			/* BENCH_BATCH * size */
+	uint8_t *rxbuf;
+	uint8_t garbage[64];
+	uint64_t pos;			/* positions built over all flows */
+	uint64_t sent, sent_bytes, send_errors;
+	uint64_t echo_rx, echo_corrupt, echo_foreign, echo_misrouted;
+	struct hist rtt;
+};
+
+/* The seq at stream position pos: with --reorder N, positions k*N and k*N+1
+ * swap seqs, so seq k*N+1 leaves first (unless it would be past count). */
+static uint64_t send_seq_at(const struct faults *fl, uint64_t pos, uint64_t limit)
+{
+	uint64_t r = fl->reorder;
+
+	if (r < 2)
+		return pos;
+	if (pos % r == 0 && pos + 1 < limit)
+		return pos + 1;
+	if (pos % r == 1)
+		return pos - 1;
+	return pos;
+}
+
+/* Sends n consecutive datagrams of flow f (n <= BENCH_BATCH), with the
+ * configured faults. Blocks only while the socket buffer is full. */
+static void send_batch(struct sender *s, unsigned f, unsigned n)
+{
+	struct send_flow *fl = &s->flows[f];
+	struct mmsghdr mm[3 * BENCH_BATCH];
+	struct iovec iov[3 * BENCH_BATCH];
+	bool primary[3 * BENCH_BATCH];
+	unsigned k = 0, i, tries = 0;
+	uint64_t seq, pos;
+	uint8_t *b;
+	int r;
+
+	memset(mm, 0, sizeof(mm));
+	for (i = 0; i < n; i++) {
+		pos = fl->pos++;
+		s->pos++;
+		seq = send_seq_at(&s->fl, pos, fl->limit);
+		b = s->bufs + (size_t)i * s->size;
+		bench_fill(b, s->size, s->run, (uint16_t)f, seq, now_ns());
+		if (s->fl.garbage && (pos + 1) % s->fl.garbage == 0) {
+			iov[k] = (struct iovec){ s->garbage, sizeof(s->garbage) };
+			primary[k++] = false;
+			s->fl.n_garbage++;
+		}
+		if (s->fl.drop && (pos + 1) % s->fl.drop == 0) {
+			s->fl.n_drop++;
+			continue;
+		}
+		if (s->fl.corrupt && (pos + 1) % s->fl.corrupt == 0) {
+			b[BENCH_HDR_LEN / 2 + pos % (s->size - BENCH_HDR_LEN / 2)] ^= 0x10;
+			s->fl.n_corrupt++;
+		}
+		if (s->fl.reorder >= 2 && pos % s->fl.reorder == 0 && seq != pos)
+			s->fl.n_reorder++;
+		iov[k] = (struct iovec){ b, s->size };
+		primary[k++] = true;
+		if (s->fl.duplicate && (pos + 1) % s->fl.duplicate == 0) {
+			iov[k] = (struct iovec){ b, s->size };
+			primary[k++] = false;
+			s->fl.n_duplicate++;
+		}
+	}
+	for (i = 0; i < k; i++) {
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	i = 0;
+	while (i < k && stop < 2) {
+		r = sendmmsg(fl->fd, mm + i, k - i, 0);
+		if (r > 0) {
+			for (unsigned j = i; j < i + (unsigned)r; j++) {
+				if (!primary[j])
+					continue;
+				fl->sent++;
+				s->sent++;
+				s->sent_bytes += iov[j].iov_len;
+			}
+			i += (unsigned)r;
+			tries = 0;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == ENOBUFS) {
+			struct pollfd p = { .fd = fl->fd, .events = POLLOUT };
+
+			(void)poll(&p, 1, 100);
+			continue;
+		}
+		/* ECONNREFUSED and the like report an earlier datagram's ICMP;
+		 * this one did not leave. Retry it a little, then give up on
+		 * it so a dead target cannot stall us. */
+		s->send_errors++;
+		if (++tries >= 3) {
+			i++;
+			tries = 0;
+		}
+	}
+}
+
+/* fd_flow: the flow whose socket the echo arrived on. */
+static void send_rx_one(struct sender *s, unsigned fd_flow, const uint8_t *buf, size_t len,
+			uint64_t now)
+{
+	struct bench_hdr h;
+	enum verdict v;
+	int r;
+
+	s->echo_rx++;
+	v = bench_check(buf, len, &h);
+	if (v == PKT_CORRUPT) {
+		s->echo_corrupt++;
+		return;
+	}
+	if (v == PKT_FOREIGN || h.run != s->run || h.flow >= s->nflows) {
+		s->echo_foreign++;
+		return;
+	}
+	/* A relay must answer each sender on its own address; an echo on
+	 * another flow's socket still counts for its flow, but is flagged. */
+	if (h.flow != fd_flow)
+		s->echo_misrouted++;
+	r = seqset_add(&s->flows[h.flow].echo, h.seq);
+	if (r < 0) {
+		s->echo_foreign++;
+		return;
+	}
+	if (r == SEQ_NEW && now >= h.sent_ns)
+		hist_add(&s->rtt, now - h.sent_ns);
+}
+
+/* Reads every echo waiting on the sockets; waits at most timeout_ns for the
+ * first. Returns true if anything arrived. */
+static bool send_rx(struct sender *s, struct pollfd *pfd, uint64_t timeout_ns)
+{
+	struct mmsghdr mm[BENCH_BATCH];
+	struct iovec iov[BENCH_BATCH];
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u) };
+	bool got = false;
+	unsigned f, i;
+	uint64_t now;
+	int r;
+
+	r = ppoll(pfd, s->nflows, &ts, NULL);
+	if (r <= 0)
+		return false;
+	for (f = 0; f < s->nflows; f++) {
+		if (!(pfd[f].revents & (POLLIN | POLLERR)))
+			continue;
+		for (;;) {
+			memset(mm, 0, sizeof(mm));
+			for (i = 0; i < BENCH_BATCH; i++) {
+				iov[i] = (struct iovec){ s->rxbuf + (size_t)i * 65536, 65536 };
+				mm[i].msg_hdr.msg_iov = &iov[i];
+				mm[i].msg_hdr.msg_iovlen = 1;
+			}
+			r = recvmmsg(s->flows[f].fd, mm, BENCH_BATCH, MSG_DONTWAIT, NULL);
+			if (r <= 0) {
+				/* An ICMP error is reported once; the next
+				 * read goes on. */
+				if (r < 0 && errno != EAGAIN && errno != EINTR)
+					continue;
+				break;
+			}
+			now = now_ns();
+			got = true;
+			for (i = 0; i < (unsigned)r; i++)
+				send_rx_one(s, f, iov[i].iov_base, mm[i].msg_len, now);
+		}
+	}
+	return got;
+}
+
+static void send_totals(const struct sender *s, uint64_t *uniq, uint64_t *dups,
+			uint64_t *reord, uint64_t *missing)
+{
+	unsigned f;
+
+	*uniq = *dups = *reord = *missing = 0;
+	for (f = 0; f < s->nflows; f++) {
+		*uniq += s->flows[f].echo.unique;
+		*dups += s->flows[f].echo.dups;
+		*reord += s->flows[f].echo.reordered;
+		*missing += s->flows[f].sent - (s->flows[f].echo.unique < s->flows[f].sent ?
+						s->flows[f].echo.unique : s->flows[f].sent);
+	}
+}
+
+static void send_progress(const struct sender *s, uint64_t elapsed, uint64_t last_sent)
+{
+	uint64_t u, d, r, m;
+
+	send_totals(s, &u, &d, &r, &m);
+	fprintf(stderr, "send: %6.1fs sent %" PRIu64 " (+%" PRIu64 "/s) err %" PRIu64
+		" | echo %" PRIu64 " uniq %" PRIu64 " dup %" PRIu64 " corrupt %" PRIu64
+		" | one-way p50 %.1fus p99 %.1fus\n",
+		secs(elapsed), s->sent, s->sent - last_sent, s->send_errors,
+		s->echo_rx, u, d, s->echo_corrupt,
+		(double)hist_pct(&s->rtt, 50) / 2000.0, (double)hist_pct(&s->rtt, 99) / 2000.0);
+}
+
+static void json_lat(FILE *f, const char *name, const struct hist *h, double div)
+{
+	fprintf(f, "\"%s\":{\"samples\":%" PRIu64 ",\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
+		"\"p99\":%.3f,\"p99_9\":%.3f,\"max\":%.3f}", name, h->n,
+		(double)h->min / div, (double)hist_pct(h, 50) / div, (double)hist_pct(h, 90) / div,
+		(double)hist_pct(h, 99) / div, (double)hist_pct(h, 99.9) / div,
+		(double)h->max / div);
+}
+
+static void send_report(const struct sender *s, FILE *f, uint64_t dur)
+{
+	uint64_t u, d, r, m;
+	double sd = secs(dur) > 0 ? secs(dur) : 1e-9;
+
+	send_totals(s, &u, &d, &r, &m);
+	fprintf(f, "{\"sent\":%" PRIu64 ",\"sent_bytes\":%" PRIu64 ",\"send_errors\":%" PRIu64
+		",\"size\":%zu,\"flows\":%u,\"duration_s\":%.3f,\"pps\":%.1f,\"mbps\":%.3f,",
+		s->sent, s->sent_bytes, s->send_errors, s->size, s->nflows, secs(dur),
+		(double)s->sent / sd, (double)s->sent_bytes * 8 / sd / 1e6);
+	fprintf(f, "\"echo\":{\"received\":%" PRIu64 ",\"unique\":%" PRIu64 ",\"duplicates\":%"
+		PRIu64 ",\"corrupt\":%" PRIu64 ",\"foreign\":%" PRIu64 ",\"reordered\":%" PRIu64
+		",\"missing\":%" PRIu64 ",\"misrouted\":%" PRIu64 "},", s->echo_rx, u, d,
+		s->echo_corrupt, s->echo_foreign, r, m, s->echo_misrouted);
+	json_lat(f, "one_way_us", &s->rtt, 2000.0);
+	fputc(',', f);
+	json_lat(f, "rtt_us", &s->rtt, 1000.0);
+	fprintf(f, ",\"injected\":{\"dropped\":%" PRIu64 ",\"duplicated\":%" PRIu64
+		",\"corrupted\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"garbage\":%" PRIu64 "}}\n",
+		s->fl.n_drop, s->fl.n_duplicate, s->fl.n_corrupt, s->fl.n_reorder, s->fl.n_garbage);
+}
+
+static void send_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: braid-bench send --to ADDR [options]\n"
+		"  --to ADDR        destination, IPv4:PORT or [IPv6]:PORT\n"
+		"  --rate PPS       datagrams per second over all flows; 0 = as fast as possible (default 1000)\n"
+		"  --count N        stop after N datagrams\n"
+		"  --duration S     stop after S seconds (default 10 if no --count)\n"
+		"  --size BYTES     datagram size, %d..%d (default 64)\n"
+		"  --flows N        N sockets (distinct source ports), round robin, 1..%d (default 1)\n"
+		"  --linger S       after the last send, wait up to S idle seconds for echoes (default 1)\n"
+		"  (without --count or --duration: 10 s; SIGINT/SIGTERM stops sending, a second one stops waiting)\n"
+		"  --json FILE      write the summary as JSON to FILE ('-' = stdout)\n"
+		"  --quiet          no progress lines\n"
+		"  faults, every Nth datagram of each flow, to test a checker:\n"
+		"  --drop N --duplicate N --corrupt N --reorder N --garbage N\n",
+		BENCH_HDR_LEN, BENCH_MAX_LEN, BENCH_MAX_FLOWS);
+}
+
+static int send_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "size", required_argument, NULL, 's' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "linger", required_argument, NULL, 'l' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "drop", required_argument, NULL, 'D' },
+		{ "duplicate", required_argument, NULL, 'U' },
+		{ "corrupt", required_argument, NULL, 'C' },
+		{ "reorder", required_argument, NULL, 'R' },
+		{ "garbage", required_argument, NULL, 'G' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct sender s;
+	union braid_addr to;
+	const char *to_s = NULL, *json = NULL;
+	uint64_t rate = 1000, count = 0, dur = 0, size = 64, nflows = 1, linger = 1000000000u;
+	bool quiet = false, has_count = false, has_dur = false;
+	uint64_t start, now, end_send, next_tx, next_prog, last_rx, last_sent = 0, interval = 0;
+	struct pollfd *pfd;
+	unsigned f, rr = 0;
+	FILE *jf;
+	int c, li = 0, ret = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+		int e = 0;
+
+		switch (c) {
+		case 't': to_s = optarg; break;
+		case 'r': e = parse_u64(optarg, 0, 100000000, &rate); break;
+		case 'c': e = parse_u64(optarg, 1, UINT64_MAX, &count); has_count = true; break;
+		case 'd': e = parse_secs(optarg, &dur); has_dur = true; break;
+		case 's': e = parse_u64(optarg, BENCH_HDR_LEN, BENCH_MAX_LEN, &size); break;
+		case 'f': e = parse_u64(optarg, 1, BENCH_MAX_FLOWS, &nflows); break;
+		case 'l': e = parse_secs(optarg, &linger); break;
+		case 'j': json = optarg; break;
+		case 'q': quiet = true; break;
+		case 'D': e = parse_u64(optarg, 1, UINT64_MAX, &s.fl.drop); break;
+		case 'U': e = parse_u64(optarg, 1, UINT64_MAX, &s.fl.duplicate); break;
+		case 'C': e = parse_u64(optarg, 1, UINT64_MAX, &s.fl.corrupt); break;
+		case 'R': e = parse_u64(optarg, 2, UINT64_MAX, &s.fl.reorder); break;
+		case 'G': e = parse_u64(optarg, 1, UINT64_MAX, &s.fl.garbage); break;
+		case 'h': send_usage(stdout); return 0;
+		default: send_usage(stderr); return 2;
+		}
+		if (e < 0)
+			return bad_arg("send", opts[li].name, optarg);
+	}
+	if (optind != argc || !to_s) {
+		send_usage(stderr);
+		return 2;
+	}
+	if (addr_parse(to_s, &to) < 0)
+		return bad_arg("send", "to", to_s);
+	if (!has_count && !has_dur) {
+		dur = 10000000000u;
+		has_dur = true;
+	}
+
+	s.nflows = (unsigned)nflows;
+	s.size = (size_t)size;
+	s.flows = calloc(s.nflows, sizeof(*s.flows));
+	pfd = calloc(s.nflows, sizeof(*pfd));
+	s.bufs = malloc(BENCH_BATCH * s.size);
+	s.rxbuf = malloc((size_t)BENCH_BATCH * 65536);
+	if (!s.flows || !pfd || !s.bufs || !s.rxbuf) {
+		fprintf(stderr, "braid-bench send: out of memory\n");
+		return 1;
+	}
+	if (getrandom(&s.run, sizeof(s.run), 0) != sizeof(s.run))
+		s.run = (uint32_t)(now_ns() ^ (uint64_t)getpid() << 16);
+	for (size_t i = 0; i < sizeof(s.garbage); i++)
+		s.garbage[i] = (uint8_t)(0xa5 ^ i);
+	for (f = 0; f < s.nflows; f++) {
+		int fd = socket(to.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0 || connect(fd, &to.sa, addr_len(&to)) < 0) {
+			fprintf(stderr, "braid-bench send: socket to %s: %s\n", to_s, strerror(errno));
+			return 1;
+		}
+		set_bufs(fd);
+		s.flows[f].fd = fd;
+		pfd[f] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	install_signals();
+
+	if (rate)
+		interval = 1000000000u / rate ? 1000000000u / rate : 1;
+	/* With --count, flow f gets every nflows-th position from f on, so each
+	 * flow knows its own last position (the --reorder fault needs it). */
+	for (f = 0; f < s.nflows; f++)
+		s.flows[f].limit = !has_count ? UINT64_MAX :
+			f < count ? (count - f + s.nflows - 1) / s.nflows : 0;
+	start = now_ns();
+	next_tx = start;
+	next_prog = start + 1000000000u;
+	for (;;) {
+		now = now_ns();
+		if (stop || (has_dur && now - start >= dur) || (has_count && s.pos >= count))
+			break;
+		if (!rate) {
+			struct send_flow *fl = &s.flows[rr];
+			uint64_t todo = fl->limit - fl->pos;
+
+			if (todo > BENCH_BATCH)
+				todo = BENCH_BATCH;
+			if (todo)
+				send_batch(&s, rr, (unsigned)todo);
+			rr = (rr + 1) % s.nflows;
+			send_rx(&s, pfd, 0);
+		} else if (now >= next_tx) {
+			/* Catch up after a stall, but in bounded bursts. */
+			unsigned burst = 0;
+
+			while (next_tx <= now && burst < BENCH_BATCH &&
+			       !(has_count && s.pos >= count)) {
+				send_batch(&s, (unsigned)(s.pos % s.nflows), 1);
+				next_tx += interval;
+				burst++;
+			}
+			send_rx(&s, pfd, 0);
+		} else {
+			uint64_t wait = next_tx - now;
+
+			if (next_prog > now && next_prog - now < wait)
+				wait = next_prog - now;
+			send_rx(&s, pfd, wait);
+		}
+		if (!quiet && now >= next_prog) {
+			send_progress(&s, now - start, last_sent);
+			last_sent = s.sent;
+			next_prog += 1000000000u;
+		}
+	}
+	end_send = now_ns();
+
+	/* Echoes still in flight: wait while they keep coming. */
+	last_rx = end_send;
+	while (stop < 2 && linger) {
+		uint64_t u, d, r, m;
+
+		send_totals(&s, &u, &d, &r, &m);
+		if (m == 0)
+			break;
+		now = now_ns();
+		if (now - last_rx >= linger)
+			break;
+		if (send_rx(&s, pfd, 50000000u))
+			last_rx = now_ns();
+	}
+	if (!quiet)
+		send_progress(&s, end_send - start, last_sent);
+
+	if (json) {
+		jf = open_json("send", json);
+		if (!jf)
+			ret = 1;
+		else {
+			send_report(&s, jf, end_send - start);
+			if (close_json(jf) < 0)
+				ret = 1;
+		}
+	}
+	for (f = 0; f < s.nflows; f++) {
+		close(s.flows[f].fd);
+		free(s.flows[f].echo.bits);
+	}
+	free(s.flows);
+	free(pfd);
+	free(s.bufs);
+	free(s.rxbuf);
+	return ret;
+}
+
+/* ---- recv ----------------------------------------------------------------- */
+
+/* Flows by (run, flow): open addressing, at most half full. */
+#define RECV_FLOWS_CAP 8192
+#define RECV_FLOWS_MAX (RECV_FLOWS_CAP / 2)
+
+struct recv_flow {
+	bool used;
+	uint32_t run;
+	uint16_t flow;
+	struct seqset seen;
+};
+
+struct receiver {
+	struct recv_flow *tab;
+	unsigned nflows;
+	uint64_t received, bytes, corrupt, foreign, overflow;
+	uint64_t echoed, echo_errors;
+	uint64_t first_ns, last_ns;
+};
+
+static struct recv_flow *recv_flow_get(struct receiver *r, uint32_t run, uint16_t flow)
+{
+	uint64_t h = splitmix64((uint64_t)run << 16 | flow);
+	unsigned i = (unsigned)h & (RECV_FLOWS_CAP - 1);
+
+	for (;;) {
+		struct recv_flow *e = &r->tab[i];
+
+		if (!e->used) {
+			if (r->nflows >= RECV_FLOWS_MAX)
+				return NULL;
+			e->used = true;
+			e->run = run;
+			e->flow = flow;
+			r->nflows++;
+			return e;
+		}
+		if (e->run == run && e->flow == flow)
+			return e;
+		i = (i + 1) & (RECV_FLOWS_CAP - 1);
+	}
+}
+
+/* Accounts one datagram; true if it is intact and should be echoed. */
+static bool recv_one(struct receiver *r, const uint8_t *buf, size_t len, bool trunc, uint64_t now)
+{
+	struct recv_flow *fl;
+	struct bench_hdr h;
+	enum verdict v;
+	int ret;
+
+	r->received++;
+	r->bytes += len;
+	if (!r->first_ns)
+		r->first_ns = now;
+	r->last_ns = now;
+	v = trunc ? PKT_CORRUPT : bench_check(buf, len, &h);
+	if (v == PKT_FOREIGN) {
+		r->foreign++;
+		return false;
+	}
+	if (v == PKT_CORRUPT) {
+		r->corrupt++;
+		return false;
+	}
+	fl = recv_flow_get(r, h.run, h.flow);
+	if (!fl) {
+		r->overflow++;
+		return false;
+	}
+	ret = seqset_add(&fl->seen, h.seq);
+	if (ret < 0) {
+		r->overflow++;
+		return false;
+	}
+	return true;
+}
+
+static void recv_totals(const struct receiver *r, uint64_t *uniq, uint64_t *dups,
+			uint64_t *reord, uint64_t *missing)
+{
+	unsigned i;
+
+	*uniq = *dups = *reord = *missing = 0;
+	for (i = 0; i < RECV_FLOWS_CAP; i++) {
+		if (!r->tab[i].used)
+			continue;
+		*uniq += r->tab[i].seen.unique;
+		*dups += r->tab[i].seen.dups;
+		*reord += r->tab[i].seen.reordered;
+		*missing += seqset_missing(&r->tab[i].seen);
+	}
+}
+
+static void recv_progress(const struct receiver *r, uint64_t elapsed, uint64_t last_rx)
+{
+	uint64_t u, d, o, m;
+
+	recv_totals(r, &u, &d, &o, &m);
+	fprintf(stderr, "recv: %6.1fs received %" PRIu64 " (+%" PRIu64 "/s) uniq %" PRIu64
+		" dup %" PRIu64 " corrupt %" PRIu64 " foreign %" PRIu64 " reord %" PRIu64
+		" missing %" PRIu64 " flows %u echoed %" PRIu64 "\n",
+		secs(elapsed), r->received, r->received - last_rx, u, d, r->corrupt,
+		r->foreign + r->overflow, o, m, r->nflows, r->echoed);
+}
+
+static void recv_report(const struct receiver *r, FILE *f, bool has_expect, uint64_t expect)
+{
+	uint64_t u, d, o, m, span = r->last_ns - r->first_ns;
+	double sd = span ? secs(span) : 0;
+
+	recv_totals(r, &u, &d, &o, &m);
+	if (has_expect)
+		m = expect > u ? expect - u : 0;
+	fprintf(f, "{\"received\":%" PRIu64 ",\"unique\":%" PRIu64 ",\"duplicates\":%" PRIu64
+		",\"corrupt\":%" PRIu64 ",\"foreign\":%" PRIu64 ",\"reordered\":%" PRIu64
+		",\"missing\":%" PRIu64 ",\"flows\":%u,\"bytes\":%" PRIu64 ",\"echoed\":%" PRIu64
+		",\"echo_errors\":%" PRIu64 ",\"duration_s\":%.3f,\"pps\":%.1f,\"mbps\":%.3f}\n",
+		r->received, u, d, r->corrupt, r->foreign + r->overflow, o, m, r->nflows, r->bytes,
+		r->echoed, r->echo_errors, sd, sd > 0 ? (double)u / sd : 0,
+		sd > 0 ? (double)r->bytes * 8 / sd / 1e6 : 0);
+}
+
+/* Sends back the n datagrams in mm (addresses and lengths as received). */
+static void recv_echo(struct receiver *r, int fd, struct mmsghdr *mm, unsigned n)
+{
+	unsigned i = 0;
+	int k;
+
+	while (i < n) {
+		k = sendmmsg(fd, mm + i, n - i, 0);
+		if (k > 0) {
+			r->echoed += (unsigned)k;
+			i += (unsigned)k;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN || errno == ENOBUFS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			if (poll(&p, 1, 100) <= 0) {
+				r->echo_errors += n - i;
+				return;
+			}
+		} else {
+			r->echo_errors++;
+			i++;
+		}
+	}
+}
+
+static void recv_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: braid-bench recv --listen ADDR [options]\n"
+		"  --listen ADDR    bind here, IPv4:PORT or [IPv6]:PORT\n"
+		"  --echo           send every intact datagram back to its sender\n"
+		"  --idle-exit S    exit when nothing arrived for S seconds (default: only on a signal)\n"
+		"  --expect N       N datagrams were sent: missing = N - unique\n"
+		"  --json FILE      write the summary as JSON to FILE ('-' = stdout)\n"
+		"  --quiet          no progress lines\n");
+}
+
+static int recv_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "echo", no_argument, NULL, 'e' },
+		{ "idle-exit", required_argument, NULL, 'i' },
+		{ "expect", required_argument, NULL, 'x' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct mmsghdr mm[BENCH_BATCH], out[BENCH_BATCH];
+	static struct iovec iov[BENCH_BATCH], oiov[BENCH_BATCH];
+	static struct sockaddr_storage from[BENCH_BATCH];
+	static struct receiver r;
+	const char *listen_s = NULL, *json = NULL;
+	uint64_t idle = 0, expect = 0, start, now, last_act, next_prog, last_rx = 0;
+	bool echo = false, quiet = false, has_expect = false;
+	union braid_addr la;
+	uint8_t *bufs;
+	FILE *jf;
+	int c, li = 0, fd, n, ret = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+		int e = 0;
+
+		switch (c) {
+		case 'l': listen_s = optarg; break;
+		case 'e': echo = true; break;
+		case 'i': e = parse_secs(optarg, &idle); break;
+		case 'x': e = parse_u64(optarg, 0, UINT64_MAX, &expect); has_expect = true; break;
+		case 'j': json = optarg; break;
+		case 'q': quiet = true; break;
+		case 'h': recv_usage(stdout); return 0;
+		default: recv_usage(stderr); return 2;
+		}
+		if (e < 0)
+			return bad_arg("recv", opts[li].name, optarg);
+	}
+	if (optind != argc || !listen_s) {
+		recv_usage(stderr);
+		return 2;
+	}
+	if (addr_parse(listen_s, &la) < 0)
+		return bad_arg("recv", "listen", listen_s);
+
+	r.tab = calloc(RECV_FLOWS_CAP, sizeof(*r.tab));
+	bufs = malloc((size_t)BENCH_BATCH * 65536);
+	if (!r.tab || !bufs) {
+		fprintf(stderr, "braid-bench recv: out of memory\n");
+		return 1;
+	}
+	fd = socket(la.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "braid-bench recv: socket: %s\n", strerror(errno));
+		return 1;
+	}
+	set_bufs(fd);
+	if (bind(fd, &la.sa, addr_len(&la)) < 0) {
+		fprintf(stderr, "braid-bench recv: bind %s: %s\n", listen_s, strerror(errno));
+		return 1;
+	}
+	install_signals();
+
+	start = last_act = now_ns();
+	next_prog = start + 1000000000u;
+	while (!stop) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		now = now_ns();
+		if (idle && now - last_act >= idle)
+			break;
+		if (!quiet && now >= next_prog) {
+			recv_progress(&r, now - start, last_rx);
+			last_rx = r.received;
+			next_prog += 1000000000u;
+		}
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		for (;;) {
+			unsigned i, k = 0;
+
+			memset(mm, 0, sizeof(mm));
+			for (i = 0; i < BENCH_BATCH; i++) {
+				iov[i] = (struct iovec){ bufs + (size_t)i * 65536, 65536 };
+				mm[i].msg_hdr.msg_iov = &iov[i];
+				mm[i].msg_hdr.msg_iovlen = 1;
+				mm[i].msg_hdr.msg_name = &from[i];
+				mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			}
+			n = recvmmsg(fd, mm, BENCH_BATCH, MSG_DONTWAIT, NULL);
+			if (n <= 0)
+				break;
+			now = last_act = now_ns();
+			for (i = 0; i < (unsigned)n; i++) {
+				bool ok = recv_one(&r, iov[i].iov_base, mm[i].msg_len,
+						   mm[i].msg_hdr.msg_flags & MSG_TRUNC, now);
+
+				if (!ok || !echo)
+					continue;
+				oiov[k] = (struct iovec){ iov[i].iov_base, mm[i].msg_len };
+				memset(&out[k], 0, sizeof(out[k]));
+				out[k].msg_hdr.msg_iov = &oiov[k];
+				out[k].msg_hdr.msg_iovlen = 1;
+				out[k].msg_hdr.msg_name = &from[i];
+				out[k].msg_hdr.msg_namelen = mm[i].msg_hdr.msg_namelen;
+				k++;
+			}
+			if (k)
+				recv_echo(&r, fd, out, k);
+		}
+	}
+	if (!quiet)
+		recv_progress(&r, now_ns() - start, last_rx);
+	if (json) {
+		jf = open_json("recv", json);
+		if (!jf)
+			ret = 1;
+		else {
+			recv_report(&r, jf, has_expect, expect);
+			if (close_json(jf) < 0)
+				ret = 1;
+		}
+	}
+	for (unsigned i = 0; i < RECV_FLOWS_CAP; i++)
+		free(r.tab[i].seen.bits);
+	free(r.tab);
+	free(bufs);
+	close(fd);
+	return ret;
+}
+
+/* ---- commands ------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "send", send_main, "Sends numbered, checksummed datagrams; measures echoes" },
+	{ "recv", recv_main, "Receives and verifies datagrams (exactly once, intact); optionally echoes" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: braid-bench <command> [options]   (braid-bench <command> --help)\n\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "braid-bench: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
