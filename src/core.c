@@ -94,6 +94,7 @@ struct core {
 	uint8_t hub_nonce[WIRE_HS_NONCE_LEN];
 
 	uint64_t now;
+	uint64_t wake;			/* when core_tick next has work */
 	struct braid_bond_stats st;
 };
 
@@ -335,6 +336,7 @@ static void session_begin(struct core *c, uint32_t session)
 	}
 	stat_add(c->st.handshakes, 1);
 	stat_set(c->st.session, session);
+	c->wake = c->now;
 }
 
 static void link_heard(struct core *c, unsigned id)
@@ -486,8 +488,9 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 	lk->jit_have = true;
 	lk->jit_prev_transit = transit;
 
-	reorder_push(c->ro, d.bond_seq, d.flow, plain + WIRE_DATA_HDR_LEN,
-		     n - WIRE_DATA_HDR_LEN, c->now, on_deliver, c);
+	if (reorder_push(c->ro, d.bond_seq, d.flow, plain + WIRE_DATA_HDR_LEN,
+			 n - WIRE_DATA_HDR_LEN, c->now, on_deliver, c) == REORDER_HELD)
+		c->wake = min_u64(c->wake, reorder_deadline(c->ro));
 	sync_reorder_stats(c);
 }
 
@@ -613,7 +616,10 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 	}
 	stat_add(lk->st.rx_pkts, 1);
 	stat_add(lk->st.rx_bytes, len);
-	c->confirmed = true;
+	if (!c->confirmed) {
+		c->confirmed = true;
+		c->wake = now;
+	}
 	hub_learn_path(c, id, path);
 
 	switch (o.type) {
@@ -741,7 +747,13 @@ uint64_t core_tick(struct core *c, uint64_t now)
 
 	next = min_u64(next, reorder_tick(c->ro, now, on_deliver, c));
 	sync_reorder_stats(c);
+	c->wake = next;
 	return next;
+}
+
+uint64_t core_next_tick(const struct core *c)
+{
+	return c->wake;
 }
 
 /* --- setup ------------------------------------------------------------------ */
@@ -809,6 +821,7 @@ int core_link_add(struct core *c, const struct core_link_params *lp)
 	}
 	lk->state = LINK_PROBING;
 	lk->next_probe = c->now;
+	c->wake = c->now;
 	stat_set(lk->st.state, LINK_PROBING);
 	stat_set(lk->st.state_since_ns, c->now);
 	stat_set(lk->st.weight, lp->weight);

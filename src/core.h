@@ -96,6 +96,10 @@ void core_count_oversize(struct core *c);
  * is harmless. */
 uint64_t core_tick(struct core *c, uint64_t now);
 
+/* When core_tick next has work: what the last core_tick returned, made
+ * earlier by anything received since that needs a timer sooner (a gap in
+ * the sequence, a new session). A driver may skip core_tick until then. */
+uint64_t core_next_tick(const struct core *c);
 /* True once a session is established (edge: HS_RESP received; hub: a valid
  * HS_INIT accepted). */
 bool core_ready(const struct core *c);

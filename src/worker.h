@@ -41,7 +41,8 @@ struct braidd {
 
 	struct flow_table flows;	/* edge */
 	int app_fd;			/* edge: the listen socket */
-	int *flow_fd;			/* hub: a socket per flow, -1 until used */
+	unsigned app_slot;		/* ... its slot in worker 0 */
+	int *flow_slot;			/* hub: worker 0's slot of each flow's socket, -1 until used */
 };
 
 /* Sets up everything from d->cfg (which the caller filled): key, core,
