@@ -171,6 +171,7 @@ make_key() {
 }
 
 # write_configs MODE W1 W2 W3: $TMP/edge.conf and $TMP/hub.conf.
+# EDGE_WORKERS / HUB_WORKERS (default 1) set each side's worker threads.
 write_configs() {
 	local mode=$1 n w
 	shift
@@ -180,6 +181,7 @@ write_configs() {
 	role = edge
 	key = $TMP/key
 	mode = $mode
+	workers = ${EDGE_WORKERS:-1}
 	latency = ${LATENCY_MS}ms
 	probe-interval = ${PROBE_MS}ms
 	stats-interval = 1s
@@ -191,6 +193,7 @@ write_configs() {
 	role = hub
 	key = $TMP/key
 	mode = $mode
+	workers = ${HUB_WORKERS:-1}
 	latency = ${LATENCY_MS}ms
 	probe-interval = ${PROBE_MS}ms
 	stats-interval = 1s

@@ -142,10 +142,13 @@ check_delivery() {
 }
 
 # ---- 1: both directions, aggregate 5:3:2 -------------------------------------
+# Two workers on each side, so packets also cross between workers (SPSC
+# rings and MSG_RING wakeups), not only through worker 0.
 case1() {
 	local s=$TMP/send1.json r=$TMP/recv1.json st l share want ok=1 detail=
 
-	braid_start aggregate 5 3 2 || { fail "1: braid did not come up"; braid_stop; return; }
+	EDGE_WORKERS=2 HUB_WORKERS=2 braid_start aggregate 5 3 2 ||
+		{ fail "1: braid did not come up"; braid_stop; return; }
 	start_recv recv1 6000 --echo || { fail "1: recv did not bind"; braid_stop; return; }
 	run_send "$NSE" send1 --to 127.0.0.1:5000 --rate "$RATE" --count 5000 --flows 2 ||
 		fail "1: send exited with status $?"
@@ -155,6 +158,21 @@ case1() {
 		fail "1" "no JSON summary from send or recv"
 		return
 	fi
+	# Steady state allocates nothing: each worker's jemalloc byte count
+	# (alloc_bytes) is the same in the first stats line that shows traffic
+	# and in the last. (The sanitizer build has no jemalloc: all zero.)
+	for side in edge hub; do
+		local first last
+		first=$(grep '^stats ' "$TMP/$side.log" | sed 's/^stats //' |
+			jq -c 'select(.bond.app_rx_pkts > 0 and .bond.delivered_pkts > 0) | [.workers[].alloc_bytes]' |
+			head -n 1)
+		last=$(stats_last "$TMP/$side.log" | jq -c '[.workers[].alloc_bytes]')
+		if [ -z "$first" ]; then
+			fail "1: $side: no stats line showed traffic, so allocations went unchecked"
+		else
+			eq "1: $side: workers allocate nothing once traffic flows" "$last" "$first"
+		fi
+	done
 	eq "1: forward sent" "$(jf "$s" .sent)" 5000
 	eq "1: forward delivered exactly once (unique)" "$(jf "$r" .unique)" 5000
 	eq "1: reverse delivered exactly once (unique echoes)" "$(jf "$s" .echo.unique)" 5000
