@@ -38,9 +38,8 @@ while kill -0 "$sender" 2>/dev/null; do
 	[ -n "$line" ] || continue
 	printf '\033[H\033[2J'
 	echo "braid demo — edge view (refreshes every second; Ctrl-C to stop)"
-	jq -r '"session \(.session)  ready \(.ready)   sent \(.bond.app_rx_pkts)  delivered back \(.bond.delivered_pkts)  lost \(.bond.lost)  dup \(.bond.duplicates)  reordered \(.bond.reordered)",
-	  "",
-	  (["link","state","weight","tx_data","rx_data","rtt_us","jitter_us","loss_ppm","downs"] | @tsv),
+	jq -r '"session \(.session)   sent \(.bond.app_rx_pkts)   came back \(.bond.delivered_pkts)   lost \(.bond.lost)   duplicates \(.bond.duplicates)   reordered \(.bond.reordered)\n"' <<<"$line"
+	jq -r '(["link","state","weight","tx_data","rx_data","rtt_us","jitter_us","loss_ppm","downs"] | @tsv),
 	  (.links[] | [.name,.state,.weight,.tx_data,.rx_data,.rtt_us,.jitter_us,.loss_ppm,.down_events] | @tsv)' \
 		<<<"$line" | column -t
 done

@@ -17,7 +17,7 @@
 /* Calls sodium_init(); 0 or -EIO. */
 int crypto_init(void);
 
-/* Reads a key file: one line, the base64 of 32 bytes (as `braidctl genkey`
+/* Reads a key file: one line, the base64 of 32 bytes (as `head -c 32 /dev/urandom | base64`
  * writes). Refuses a file readable or writable by group or others. On error
  * returns a negative errno and writes a sentence naming the file into err. */
 int crypto_key_load(const char *path, uint8_t psk[BRAID_KEY_LEN], char *err, size_t errlen);
