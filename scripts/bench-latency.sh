@@ -54,12 +54,24 @@ fi
 # configuration gets the same placement. BENCH_CPU_APP / BENCH_CPU_RELAY
 # override it.
 #
-# BENCH_PIN=free (the default) leaves placement to the scheduler, as a user's
-# machine would: this is how the reference figures for this machine (9 us
-# direct, ~25 us through two forwarders) were taken. BENCH_PIN=split uses the
-# placement above; every hop then crosses CPUs and all figures grow.
+# That placement is what the throughput runs use. For latency, BENCH_PIN
+# picks it:
+#   one (default)  every process on CPU 0: each hop is a same-CPU wakeup,
+#                  so the figures measure the software cost of each hop and
+#                  repeat from run to run; this reproduces the reference
+#                  figures for this machine (~9 us direct, ~25 us through
+#                  two forwarders);
+#   free           the scheduler places everything, as on a user's machine;
+#                  on 2 shared cores it varies run to run (a direct path
+#                  measured 6 us in one run and 36 us in the next);
+#   split          the throughput placement: every hop crosses CPUs.
 NCPU=$(nproc)
-if [ "${BENCH_PIN:-free}" = free ]; then
+TP_CPU_APP=${BENCH_CPU_APP:-0}
+TP_CPU_RELAY=${BENCH_CPU_RELAY:-$((NCPU >= 2 ? 1 : 0))}
+if [ "${BENCH_PIN:-one}" = one ]; then
+	CPU_APP=${BENCH_CPU_APP:-0}
+	CPU_RELAY=${BENCH_CPU_RELAY:-0}
+elif [ "${BENCH_PIN:-one}" = free ]; then
 	CPU_APP=${BENCH_CPU_APP:-0-$((NCPU - 1))}
 	CPU_RELAY=${BENCH_CPU_RELAY:-0-$((NCPU - 1))}
 else
@@ -70,7 +82,7 @@ else
 		CPU_RELAY=${BENCH_CPU_RELAY:-0}
 	fi
 fi
-PIN_NOTE="cpus $CPU_APP: sockperf client+server, braid-bench send; cpus $CPU_RELAY: relays (udpfwd x2 or braidd edge+hub, 1 worker each) and braid-bench recv; $NCPU cpus online (BENCH_PIN=${BENCH_PIN:-free})"
+PIN_NOTE="latency (BENCH_PIN=${BENCH_PIN:-one}): cpus $CPU_APP sockperf client+server, cpus $CPU_RELAY relays (udpfwd x2 or braidd edge+hub, 1 worker each); throughput: cpu $TP_CPU_APP braid-bench send, cpu $TP_CPU_RELAY relays and braid-bench recv; $NCPU cpus online"
 
 TMP=$(mktemp -d /tmp/braid-bench.XXXXXX)
 PIDS=()
@@ -265,11 +277,11 @@ run_tp() {
 		e0=$(bond_counter "$TMP/edge.log" app_rx_pkts)
 		h0=$(bond_counter "$TMP/hub.log" delivered_pkts)
 	fi
-	start recv_"$name" "$CPU_RELAY" "$BENCH" recv --listen 127.0.0.1:6000 --quiet \
+	start recv_"$name" "$TP_CPU_RELAY" "$BENCH" recv --listen 127.0.0.1:6000 --quiet \
 		--json "$TMP/tp-recv-$name.json"
 	local rpid_var=recv_${name}_PID
 	sleep 0.3
-	taskset -c "$CPU_APP" "$BENCH" send --to "$to" --rate 0 --size 1400 \
+	taskset -c "$TP_CPU_APP" "$BENCH" send --to "$to" --rate 0 --size 1400 \
 		--duration "$TP_SECONDS" --linger 0 --quiet --json "$TMP/tp-send-$name.json" \
 		2>"$TMP/tp-send-$name.log" || { cat "$TMP/tp-send-$name.log" >&2; die "send ($name) failed"; }
 	# Let the relays drain what they still hold, then stop the receiver.
@@ -294,6 +306,10 @@ run_tp() {
 
 echo
 echo "throughput: braid-bench send --rate 0 --size 1400 for ${TP_SECONDS}s"
+# The relays move to their own CPU, away from the sender that floods.
+for p in "$udpfwd1_PID" "$udpfwd2_PID" "$edge_PID" "$hub_PID"; do
+	[ -n "$p" ] && taskset -a -p -c "$TP_CPU_RELAY" "$p" >/dev/null 2>&1
+done
 {
 	run_tp forwarders 127.0.0.1:5100
 	[ "$HAVE_BRAID" = 1 ] && run_tp braid 127.0.0.1:5000

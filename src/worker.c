@@ -38,9 +38,15 @@
 #define WAIT_MAX_NS	(100ull * 1000000ull)
 /* The timer is moved earlier only when that gains more than this. */
 #define TIMER_SLACK_NS	(20ull * 1000ull)
+/* Period of the pulse that bounds any wait counting on send completions. */
+#define PULSE_NS	(10ull * 1000000ull)
+#ifndef IORING_TIMEOUT_MULTISHOT
+#define IORING_TIMEOUT_MULTISHOT (1U << 6)	/* kernel 6.4; liburing 2.3 predates it */
+#endif
 #define DRAIN_MAX_NS	(1000ull * 1000000ull)
 
-enum ud_kind { UD_RECV = 1, UD_SEND = 2, UD_WAKE = 3, UD_TIMER = 4, UD_TIMER_UPDATE = 5 };
+enum ud_kind { UD_RECV = 1, UD_SEND = 2, UD_WAKE = 3, UD_TIMER = 4, UD_TIMER_UPDATE = 5,
+	       UD_PULSE = 6 };
 #define UD(kind, idx)	(((uint64_t)(kind) << 56) | (uint64_t)(idx))
 #define UD_KIND(ud)	((unsigned)((ud) >> 56))
 #define UD_IDX(ud)	((uint32_t)(ud))
@@ -89,13 +95,22 @@ struct worker {
 	struct slab tx;
 	struct tx_ctx *txc;
 	unsigned tx_inflight;
-	unsigned tx_queued;		/* sends queued since the last wait */
 
 	/* The worker's one timer: an absolute IORING_OP_TIMEOUT in the ring,
 	 * moved only when the next deadline moves earlier. */
 	bool timer_armed;
 	uint64_t timer_at;
 	struct __kernel_timespec timer_ts;
+
+	/* Sends in the SQ not yet submitted. Each is MSG_DONTWAIT, so each
+	 * posts its completion while it is submitted; the wait asks for one
+	 * event beyond them, instead of returning for those completions and
+	 * entering the kernel a second time per packet. Only with the pulse
+	 * running (a multishot timeout that posts every PULSE_NS), so that a
+	 * completion that does not come can stall a wait, never hang it. */
+	unsigned tx_unsubmitted;
+	bool pulse;
+	struct __kernel_timespec pulse_ts;
 
 	struct wsock *socks;
 	unsigned nsocks, maxsocks;
@@ -123,6 +138,7 @@ static struct io_uring_sqe *get_sqe(struct worker *w)
 
 	if (!sqe) {
 		io_uring_submit(&w->ring);
+		w->tx_unsubmitted = 0;
 		sqe = io_uring_get_sqe(&w->ring);
 		if (!sqe)
 			stat_add(w->st.ring_full, 1);
@@ -178,7 +194,7 @@ static void submit_send(struct worker *w, unsigned slot, uint8_t *buf, size_t le
 	}
 	if (w->socks[slot].connected && !local) {
 		/* No address to pass: the plain send skips the msghdr copy. */
-		io_uring_prep_send(sqe, (int)slot, buf, len, 0);
+		io_uring_prep_send(sqe, (int)slot, buf, len, MSG_DONTWAIT);
 		goto queued;
 	}
 	memset(&t->msg, 0, sizeof(t->msg));
@@ -215,12 +231,14 @@ static void submit_send(struct worker *w, unsigned slot, uint8_t *buf, size_t le
 		t->msg.msg_control = t->cmsg.buf;
 		t->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
 	}
-	io_uring_prep_sendmsg(sqe, (int)slot, &t->msg, 0);
+	/* MSG_DONTWAIT: a full socket buffer is a counted drop now, not a
+	 * send parked in the kernel holding our buffer. */
+	io_uring_prep_sendmsg(sqe, (int)slot, &t->msg, MSG_DONTWAIT);
 queued:
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, UD(UD_SEND, idx));
 	w->tx_inflight++;
-	w->tx_queued++;
+	w->tx_unsubmitted++;
 }
 
 /* The slot of link's socket in this worker, or -1. */
@@ -565,6 +583,13 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
 		/* Fired, or cancelled: either way it is no longer armed. */
 		w->timer_armed = false;
 		break;
+	case UD_PULSE:
+		if (cqe->res != -ETIME || !(cqe->flags & IORING_CQE_F_MORE)) {
+			/* Not supported here (or ended): stop counting on
+			 * send completions. */
+			w->pulse = false;
+		}
+		break;
 	case UD_WAKE:
 	case UD_TIMER_UPDATE:	/* an update that lost the race with the firing */
 	default:
@@ -640,6 +665,16 @@ static void *worker_main(void *arg)
 		log_err("worker %u: cannot enable its ring", w->id);
 	for (unsigned i = 0; i < w->nsocks; i++)
 		arm_recv(w, i);
+	if (!d->cfg.spin) {
+		struct io_uring_sqe *sqe = get_sqe(w);
+
+		if (sqe) {
+			w->pulse_ts.tv_nsec = (long long)PULSE_NS;
+			io_uring_prep_timeout(sqe, &w->pulse_ts, 0, IORING_TIMEOUT_MULTISHOT);
+			io_uring_sqe_set_data64(sqe, UD(UD_PULSE, 0));
+			w->pulse = true;
+		}
+	}
 	w->alloc_ctr = alloc_thread_counter();
 	w->alloc_base = w->alloc_ctr ? *w->alloc_ctr : 0;
 
@@ -658,27 +693,21 @@ static void *worker_main(void *arg)
 				break;
 		}
 		if (!d->cfg.spin) {
-			/* A UDP send completes inline while it is submitted, so
-			 * its completion is there before the wait begins. Waiting
-			 * for one event beyond those saves a second enter per
-			 * packet (measured: 2.4 enters per datagram before). A
-			 * send that does block still completes, and ends the
-			 * wait, once its socket has room. */
-			unsigned want = 1 + w->tx_queued;
 			uint64_t at = now + WAIT_MAX_NS;
+			unsigned want = 1 + (w->pulse ? w->tx_unsubmitted : 0);
 
 			if (w->id == 0 && next_tick < at)
 				at = next_tick;
 			if (at > now) {
 				timer_ensure(w, at);
-				w->tx_queued = 0;
+				w->tx_unsubmitted = 0;
 				io_uring_submit_and_wait(&w->ring, want);
 			} else {
-				w->tx_queued = 0;
+				w->tx_unsubmitted = 0;
 				io_uring_submit(&w->ring);
 			}
 		} else {
-			w->tx_queued = 0;
+			w->tx_unsubmitted = 0;
 			io_uring_submit(&w->ring);
 		}
 		now = braidd_now_ns();
