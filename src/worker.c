@@ -178,6 +178,20 @@ static int add_sock(struct worker *w, int fd, enum sock_kind kind, unsigned inde
 	return (int)w->nsocks++;
 }
 
+/* Makes a send carry one control message (len <= CMSG_ROOM less its header). */
+static void put_cmsg(struct tx_ctx *t, int level, int type, const void *data, size_t len)
+{
+	struct cmsghdr *cm = &t->cmsg.align;
+
+	memset(&t->cmsg, 0, sizeof(t->cmsg));
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	t->msg.msg_control = t->cmsg.buf;
+	t->msg.msg_controllen = CMSG_SPACE(len);
+}
+
 /* Sends len bytes of buf (a buffer of w->tx) on the socket in slot; to is
  * ignored on a connected socket. The buffer goes back to the slab when the
  * send completes. */
@@ -209,27 +223,13 @@ static void submit_send(struct worker *w, unsigned slot, uint8_t *buf, size_t le
 	}
 	/* Answer from the address the peer reached (wildcard-bound hub). */
 	if (local && local->sa.sa_family == AF_INET) {
-		struct cmsghdr *cm = &t->cmsg.align;
 		struct in_pktinfo pi = { .ipi_spec_dst = local->in.sin_addr };
 
-		memset(&t->cmsg, 0, sizeof(t->cmsg));
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		t->msg.msg_control = t->cmsg.buf;
-		t->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		put_cmsg(t, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	} else if (local && local->sa.sa_family == AF_INET6) {
-		struct cmsghdr *cm = &t->cmsg.align;
 		struct in6_pktinfo pi = { .ipi6_addr = local->in6.sin6_addr };
 
-		memset(&t->cmsg, 0, sizeof(t->cmsg));
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		t->msg.msg_control = t->cmsg.buf;
-		t->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		put_cmsg(t, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	/* MSG_DONTWAIT: a full socket buffer is a counted drop now, not a
 	 * send parked in the kernel holding our buffer. */
