@@ -199,14 +199,34 @@ echo "bench: latency: sockperf ping-pong, 64 B, ${SECONDS_PER_RUN}s per run, $RO
 # Runs one sockperf ping-pong against port $2 and appends a JSON object to
 # $TMP/lat.jsonl. sockperf reports one-way latency (half the round trip) in
 # usec: "---> percentile 99.000 =   47.740" and "---> <MAX> observation = ...".
+# CPU time (user + system, from /proc, in clock ticks) of the relay pair
+# a configuration goes through: both forwarders, or edge and hub.
+relay_ticks() {
+	local p t=0
+	case $1 in
+	forwarders) set -- "$udpfwd1_PID" "$udpfwd2_PID" ;;
+	braid) set -- "$edge_PID" "$hub_PID" ;;
+	*) echo 0; return ;;
+	esac
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+TICK=$(getconf CLK_TCK)
+
 run_pp() {
-	local name=$1 port=$2 round=$3 out=$TMP/pp-$1-$3.txt
+	local name=$1 port=$2 round=$3 out=$TMP/pp-$1-$3.txt t0 t1
+	t0=$(relay_ticks "$name")
 	if ! taskset -c "$CPU_APP" sockperf pp -i 127.0.0.1 -p "$port" -m 64 \
 		-t "$SECONDS_PER_RUN" >"$out" 2>&1; then
 		cat "$out" >&2
 		die "sockperf pp to port $port ($name) failed"
 	fi
-	sed 's/\x1b\[[0-9;]*m//g' "$out" | awk -v name="$name" -v round="$round" '
+	t1=$(relay_ticks "$name")
+	# Each round trip is two datagrams through each of the two relays.
+	sed 's/\x1b\[[0-9;]*m//g' "$out" | awk -v name="$name" -v round="$round" \
+		-v ticks=$((t1 - t0)) -v hz="$TICK" '
 		/percentile 50\.000 =/ { p50 = $NF }
 		/percentile 99\.000 =/ { p99 = $NF }
 		/percentile 99\.900 =/ { p999 = $NF }
@@ -215,8 +235,9 @@ run_pp() {
 		/Total [0-9]+ observations/ { for (i = 1; i <= NF; i++) if ($i == "Total") n = $(i + 1) }
 		END {
 			if (p50 == "" || p99 == "" || max == "") exit 1
-			printf "{\"config\":\"%s\",\"round\":%d,\"observations\":%d,\"avg_us\":%s,\"p50_us\":%s,\"p99_us\":%s,\"p99_9_us\":%s,\"max_us\":%s}\n",
-				name, round, n + 0, avg == "" ? "null" : avg, p50, p99, p999 == "" ? "null" : p999, max
+			cpu = (name == "direct" || n == 0) ? "null" : sprintf("%.3f", ticks * 1e6 / hz / (n * 4))
+			printf "{\"config\":\"%s\",\"round\":%d,\"observations\":%d,\"avg_us\":%s,\"p50_us\":%s,\"p99_us\":%s,\"p99_9_us\":%s,\"max_us\":%s,\"relay_cpu_us_per_datagram\":%s}\n",
+				name, round, n + 0, avg == "" ? "null" : avg, p50, p99, p999 == "" ? "null" : p999, max, cpu
 		}' >>"$TMP/lat.jsonl" || { cat "$out" >&2; die "cannot parse sockperf output ($out)"; }
 }
 
@@ -238,6 +259,8 @@ jq -s --argjson secs "$SECONDS_PER_RUN" --argjson rounds "$ROUNDS" \
 	(group_by(.config) | map({key: .[0].config, value: {
 		p50_us: (mean(.p50_us) | r3), p99_us: (mean(.p99_us) | r3),
 		p99_9_us: (mean(.p99_9_us // 0) | r3), max_us: (map(.max_us) | max),
+		relay_cpu_us_per_datagram: (if .[0].relay_cpu_us_per_datagram == null then null
+			else (mean(.relay_cpu_us_per_datagram) | r3) end),
 		runs: .}}) | from_entries) as $res
 	| {tool: "sockperf ping-pong, 64 B, one-way = rtt/2, usec", seconds_per_run: $secs,
 	   rounds: $rounds, order: "direct, forwarders, braid per round", cpus: $cpus,
@@ -249,10 +272,12 @@ jq -s --argjson secs "$SECONDS_PER_RUN" --argjson rounds "$ROUNDS" \
 
 echo
 echo "one-way latency, usec (sockperf pp, mean of $ROUNDS rounds; max = worst run)"
-printf '%-12s %10s %10s %10s %10s\n' config p50 p99 p99.9 max
-jq -r '.results | to_entries[] | [.key, .value.p50_us, .value.p99_us, .value.p99_9_us, .value.max_us] | @tsv' \
+printf '%-12s %10s %10s %10s %10s %16s\n' config p50 p99 p99.9 max cpu/datagram
+jq -r '.results | to_entries[] | [.key, .value.p50_us, .value.p99_us, .value.p99_9_us, .value.max_us,
+	(.value.relay_cpu_us_per_datagram // "-")] | @tsv' \
 	"$OUT/latency.json" | sort -t$'\t' -k2,2n |
-	awk -F'\t' '{ printf "%-12s %10.3f %10.3f %10.3f %10.3f\n", $1, $2, $3, $4, $5 }'
+	awk -F'\t' '{ printf "%-12s %10.3f %10.3f %10.3f %10.3f %16s\n", $1, $2, $3, $4, $5, $6 }'
+echo "(cpu/datagram: user+system CPU us of one relay per datagram it forwards, from /proc)"
 jq -r 'if .ratio_braid_vs_forwarders then
 	"braid / forwarders: p50 x\(.ratio_braid_vs_forwarders.p50), p99 x\(.ratio_braid_vs_forwarders.p99)"
 	else "braid / forwarders: n/a (braid skipped)" end' "$OUT/latency.json"
@@ -326,6 +351,76 @@ if [ "$HAVE_BRAID" = 1 ]; then
 	jq -r '.results.braid | "braid: the edge took in \(.edge_app_rx) of \(.sent) sent, the hub handed on \(.hub_delivered), the receiver got \(.delivered)"' \
 		"$OUT/throughput.json"
 fi
+
+# ---- instructions per datagram (callgrind) ----------------------------------
+# A relay process under callgrind counts user-space instructions, the same
+# from run to run however busy the machine is. Two runs of the same length,
+# CG_LO and CG_HI paced round trips of 64 bytes: the difference divided by the
+# extra datagrams (each round trip crosses the relay twice) leaves out what
+# does not depend on traffic (start-up, timers, probes, shutdown).
+CG_LO=${BENCH_CG_LO:-200}
+CG_HI=${BENCH_CG_HI:-1000}
+CG_SECONDS=4
+cg_total() { # name port count -- relay command...
+	local name=$1 port=$2 count=$3 pid echoed
+	shift 4
+	valgrind --tool=callgrind --log-file="$TMP/cg-$name-$count.vg" \
+		--callgrind-out-file="$TMP/cg-$name-$count.out" "$@" 2>"$TMP/cg-$name-$count.log" &
+	pid=$!
+	PIDS+=("$pid")
+	if [[ $name == braid* ]]; then
+		wait_ready "$TMP/cg-$name-$count.log" "$pid"
+	else
+		for _ in $(seq 1 100); do
+			ss -Hlun "sport = :$port" | grep -q . && break
+			sleep 0.1
+		done
+	fi
+	"$BENCH" send --to "127.0.0.1:$port" --rate $((count / CG_SECONDS)) --count "$count" \
+		--size 64 --quiet --json "$TMP/cg-send-$name-$count.json" 2>/dev/null ||
+		die "send through $name under callgrind failed"
+	stop "$pid"
+	echoed=$(jq '.echo.unique' "$TMP/cg-send-$name-$count.json")
+	[ "$echoed" -ge $((count * 95 / 100)) ] ||
+		die "$name under callgrind echoed only $echoed of $count round trips"
+	# "instructions round-trips"
+	echo "$(grep -oE 'Collected : [0-9]+' "$TMP/cg-$name-$count.vg" | grep -oE '[0-9]+$' | tail -n 1) $echoed"
+}
+cg_measure() { # name port -- relay command...
+	local name=$1 port=$2 lo hi a b
+	shift 3
+	cg_total "$name" "$port" "$CG_LO" -- "$@" >"$TMP/cg-lo"
+	cg_total "$name" "$port" "$CG_HI" -- "$@" >"$TMP/cg-hi"
+	read -r lo a <"$TMP/cg-lo"
+	read -r hi b <"$TMP/cg-hi"
+	[ -n "$lo" ] && [ -n "$hi" ] || die "no callgrind totals for $name"
+	jq -n --arg n "$name" --argjson lo "$lo" --argjson hi "$hi" --argjson a "$a" --argjson b "$b" \
+		'{key: $n, value: {instructions_lo: $lo, instructions_hi: $hi, round_trips_lo: $a,
+		  round_trips_hi: $b, instructions_per_datagram: (($hi - $lo) / (($b - $a) * 2) | round)}}'
+}
+if command -v valgrind >/dev/null; then
+	echo
+	echo "instructions per datagram (callgrind; $CG_LO vs $CG_HI paced 64-byte round trips through one relay)"
+	start cg_echo "$TP_CPU_RELAY" "$BENCH" recv --listen 127.0.0.1:6000 --echo --quiet
+	sleep 0.3
+	{
+		cg_measure forwarder 5300 -- "$UDPFWD" 127.0.0.1:5300 127.0.0.1:6000
+		if [ "$HAVE_BRAID" = 1 ]; then
+			# The edge under callgrind replaces the running one; the
+			# hub takes each new handshake.
+			stop "$edge_PID"
+			cg_measure braid-edge 5000 -- "$BRAIDD" -c "$TMP/edge.conf"
+		fi
+	} >"$TMP/cg.jsonl"
+	stop "$cg_echo_PID"
+	jq -s '{tool: "valgrind --tool=callgrind, difference of two runs of equal length",
+		size: 64, results: from_entries}' "$TMP/cg.jsonl" >"$OUT/instructions.json"
+	jq -r '.results | to_entries[] | "  \(.key): \(.value.instructions_per_datagram) instructions per datagram"' \
+		"$OUT/instructions.json"
+else
+	echo "bench: valgrind is not installed: no instruction counts" >&2
+fi
+
 echo
-echo "wrote $OUT/latency.json $OUT/throughput.json"
+echo "wrote $OUT/latency.json $OUT/throughput.json $OUT/instructions.json"
 echo "note: 2 cores only; $PIN_NOTE"

@@ -7,7 +7,7 @@ pkgs=(
 	build-essential pkg-config
 	liburing-dev libisal-dev libjemalloc-dev libsodium-dev
 	check libsubunit-dev
-	iproute2 sockperf procps jq
+	iproute2 sockperf procps jq valgrind
 )
 
 missing=()
