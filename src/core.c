@@ -18,6 +18,8 @@
 #define NS_PER_S  1000000000ull
 /* Bytes a DATA packet adds around the application's datagram. */
 #define DATA_OVERHEAD (WIRE_OUTER_LEN + WIRE_DATA_HDR_LEN + WIRE_TAG_LEN)
+/* Probes remembered per link for loss accounting (power of two). */
+#define PROBE_RING 16
 /* Longest the core sleeps between ticks when nothing is due sooner. */
 #define TICK_MAX_NS (NS_PER_S)
 
@@ -30,18 +32,30 @@ struct core_link {
 
 	uint32_t tx_seq;		/* per-link sequence of our DATA */
 
-	/* Receive side, for the peer's view of this link (sent in probes). */
+	/* Receive side, for the peer's view of this link (sent in probes). A
+	 * gap in the per-link sequence counts as lost only once 64 newer
+	 * packets have arrived: reordering within a link is not loss, and the
+	 * count only ever grows, so the peer can take differences of it. */
 	bool rx_any;
-	uint32_t rx_seq_next;
-	uint32_t rx_lost;		/* per-link sequence gaps */
+	uint32_t rx_seq_max;		/* highest per-link sequence seen */
+	uint64_t rx_window;		/* bit i: rx_seq_max - i arrived */
+	uint32_t rx_lost;		/* per-link sequence numbers lost */
 	uint32_t rx_data;
 	bool jit_have;
 	int64_t jit_prev_transit;	/* us */
 	uint64_t jit_q4;		/* jitter in us, scaled by 16 (RFC 3550) */
 
-	/* Probes we send, and what the answers tell. */
+	/* Probes we send, and what the answers tell. The last PROBE_RING
+	 * probes are remembered so a probe counts as lost only once its answer
+	 * is overdue for this link's round trip, not merely when the next
+	 * probe leaves (which on a link slower than the probe interval would
+	 * call every probe lost). */
 	uint32_t probe_seq;
-	uint32_t probe_answered_seq;
+	struct {
+		uint32_t seq;
+		uint64_t sent;
+		bool judged;	/* answered, or counted lost */
+	} probe_ring[PROBE_RING];
 	uint64_t next_probe;
 	uint64_t last_reply;		/* last probe reply or handshake answer */
 	bool have_rtt;
@@ -245,9 +259,14 @@ static void send_probe(struct core *c, unsigned id)
 	struct wire_probe pr;
 	uint8_t *buf;
 
-	/* The previous probe never came back: a sample of loss. */
-	if (lk->probe_seq != lk->probe_answered_seq)
+	/* Probes whose answer is overdue: each a sample of loss. */
+	for (unsigned i = 0; i < PROBE_RING; i++) {
+		if (lk->probe_ring[i].seq == 0 || lk->probe_ring[i].judged ||
+		    c->now - lk->probe_ring[i].sent < dead_after_ns(c, lk))
+			continue;
+		lk->probe_ring[i].judged = true;
 		lk->probe_loss_ppm = (lk->probe_loss_ppm * 7 + 1000000) / 8;
+	}
 	buf = pkt_alloc(c, id);
 	if (!buf)
 		return;
@@ -259,6 +278,9 @@ static void send_probe(struct core *c, unsigned id)
 		.rx_lost = lk->rx_lost,
 	};
 	wire_put_probe(buf + WIRE_OUTER_LEN, &pr, 0);
+	lk->probe_ring[pr.probe_seq % PROBE_RING].seq = pr.probe_seq;
+	lk->probe_ring[pr.probe_seq % PROBE_RING].sent = c->now;
+	lk->probe_ring[pr.probe_seq % PROBE_RING].judged = false;
 	stat_add(lk->st.probes_sent, 1);
 	pkt_seal_send(c, id, buf, WIRE_PROBE, WIRE_PROBE_LEN, &lk->path);
 }
@@ -458,19 +480,29 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 	stat_add(lk->st.rx_data, 1);
 	lk->rx_data++;
 
-	/* Per-link sequence gaps: the peer learns its loss on this link from
-	 * our probes. A late arrival takes back a loss counted too soon. */
+	/* Per-link loss: the peer learns its loss on this link from our
+	 * probes. What was before the first packet counts as received. */
 	if (!lk->rx_any) {
 		lk->rx_any = true;
-		lk->rx_seq_next = d.link_seq + 1;
+		lk->rx_seq_max = d.link_seq;
+		lk->rx_window = ~0ull;
 	} else {
-		int32_t gap = (int32_t)(d.link_seq - lk->rx_seq_next);
+		int32_t ahead = (int32_t)(d.link_seq - lk->rx_seq_max);
 
-		if (gap >= 0) {
-			lk->rx_lost += (uint32_t)gap;
-			lk->rx_seq_next = d.link_seq + 1;
-		} else if (lk->rx_lost > 0) {
-			lk->rx_lost--;
+		if (ahead >= 64) {
+			lk->rx_lost += (uint32_t)(64 - __builtin_popcountll(lk->rx_window)) +
+				       (uint32_t)(ahead - 64);
+			lk->rx_window = 1;
+			lk->rx_seq_max = d.link_seq;
+		} else if (ahead > 0) {
+			/* The `ahead` oldest bits leave the window: each one
+			 * still clear is a packet that never came. */
+			lk->rx_lost += (uint32_t)ahead -
+				       (uint32_t)__builtin_popcountll(lk->rx_window >> (64 - ahead));
+			lk->rx_window = (lk->rx_window << ahead) | 1;
+			lk->rx_seq_max = d.link_seq;
+		} else if (ahead > -64) {
+			lk->rx_window |= 1ull << -ahead;
 		}
 	}
 	stat_set(lk->st.rx_seq_lost, lk->rx_lost);
@@ -539,8 +571,9 @@ static void on_probe_reply(struct core *c, unsigned id, const uint8_t *plain, si
 		lk->rttvar_ns = (3 * lk->rttvar_ns + err) / 4;
 		lk->srtt_ns = (7 * lk->srtt_ns + rtt) / 8;
 	}
-	if (pr.probe_seq == lk->probe_seq) {
-		lk->probe_answered_seq = pr.probe_seq;
+	if (lk->probe_ring[pr.probe_seq % PROBE_RING].seq == pr.probe_seq &&
+	    !lk->probe_ring[pr.probe_seq % PROBE_RING].judged) {
+		lk->probe_ring[pr.probe_seq % PROBE_RING].judged = true;
 		lk->probe_loss_ppm = lk->probe_loss_ppm * 7 / 8;
 	}
 	if (lk->peer_have) {
@@ -548,9 +581,6 @@ static void on_probe_reply(struct core *c, unsigned id, const uint8_t *plain, si
 		uint32_t d_lost = pr.rx_lost - lk->peer_lost_prev;
 		uint64_t tot = (uint64_t)d_rx + d_lost;
 
-		/* rx_lost can shrink when late packets arrive: ignore that. */
-		if (d_lost > 0x80000000u)
-			d_lost = 0, tot = d_rx;
 		if (tot > 0)
 			lk->data_loss_ppm = (lk->data_loss_ppm * 7 + (uint64_t)d_lost * 1000000 / tot) / 8;
 	}
