@@ -128,8 +128,10 @@ stop() {
 
 # True once the last stats line of a braidd log says ready.
 braid_ready() {
-	grep '^stats ' "$1" 2>/dev/null | tail -n 1 | sed 's/^stats //' |
-		jq -e '.ready == true' >/dev/null 2>&1
+	local s
+	s=$(grep '^stats ' "$1" 2>/dev/null | tail -n 1 | sed 's/^stats //')
+	# jq -e succeeds on empty input: no stats line yet is not ready.
+	[ -n "$s" ] && jq -e '.ready == true' <<<"$s" >/dev/null 2>&1
 }
 
 wait_ready() {
