@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "braid/rng.h"
 #include "addr.h"
 
 #define LINKEM_MAX_LINKS    64
@@ -85,7 +86,7 @@ struct counters {
 };
 
 struct dirstate {
-	uint64_t rng[4];
+	struct rng rng;
 	uint64_t busy_until;	/* end of the serialization of the last admitted datagram */
 	uint64_t last_release;	/* for reorder=no */
 	bool ge_bad;
@@ -177,47 +178,10 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t splitmix64(uint64_t *x)
+/* One stream per link and direction (include/braid/rng.h). */
+static void rng_seed(struct rng *r, uint64_t seed, int link, int dir)
 {
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** */
-static uint64_t rng_next(uint64_t s[4])
-{
-	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return r;
-}
-
-/* Uniform in [0, 1). */
-static double rng_unit(uint64_t s[4])
-{
-	return (double)(rng_next(s) >> 11) * 0x1.0p-53;
-}
-
-static void rng_seed(uint64_t s[4], uint64_t seed, int link, int dir)
-{
-	uint64_t x = seed ^ ((uint64_t)(link * DIR_N + dir + 1) * 0xd1342543de82ef95ull);
-	int i;
-
-	for (i = 0; i < 4; i++)
-		s[i] = splitmix64(&x);
+	rng_init(r, seed ^ ((uint64_t)(link * DIR_N + dir + 1) * 0xd1342543de82ef95ull));
 }
 
 /* ---- value parsers: 0 or -EINVAL --------------------------------------- */
@@ -619,9 +583,9 @@ static void model_admit(const struct link *l, struct dirstate *ds, uint64_t now,
 {
 	struct params p;
 	bool blackout = params_at(l, now, &p);
-	double u_loss = rng_unit(ds->rng), u_tr = rng_unit(ds->rng);
-	double u_ge = rng_unit(ds->rng), u_dup = rng_unit(ds->rng);
-	double u_j[2] = { rng_unit(ds->rng), rng_unit(ds->rng) };
+	double u_loss = rng_u01(&ds->rng), u_tr = rng_u01(&ds->rng);
+	double u_ge = rng_u01(&ds->rng), u_dup = rng_u01(&ds->rng);
+	double u_j[2] = { rng_u01(&ds->rng), rng_u01(&ds->rng) };
 	uint64_t depart = now;
 	int i;
 
@@ -1088,8 +1052,8 @@ int main(int argc, char **argv)
 		bad("at most %d links", LINKEM_MAX_LINKS);
 	for (li = 0; i < argc; i++, li++) {
 		parse_linkspec(argv[i], &links[li], !self);
-		rng_seed(links[li].d[DIR_UP].rng, seed, li, DIR_UP);
-		rng_seed(links[li].d[DIR_DOWN].rng, seed, li, DIR_DOWN);
+		rng_seed(&links[li].d[DIR_UP].rng, seed, li, DIR_UP);
+		rng_seed(&links[li].d[DIR_DOWN].rng, seed, li, DIR_DOWN);
 	}
 	nlinks = li;
 	if (self)

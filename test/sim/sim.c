@@ -58,6 +58,7 @@
 #include <arpa/inet.h>
 #include <sys/wait.h>
 
+#include "braid/rng.h"
 #include "braid/sched.h"
 #include "braid/stats.h"
 #include "braid/wire.h"
@@ -84,58 +85,17 @@
 #define SIM_REALTIME_OFFSET 1700000000000000000ull
 #define SIM_SPIN_MAX   1000	/* core_tick calls at one instant before we call it a livelock */
 
-/* --- PRNG: xoshiro256** seeded through splitmix64 ------------------------- */
-
-struct rng {
-	uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+/* --- PRNG (include/braid/rng.h) ------------------------------------------- */
 
 static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
 {
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull ^ (stream + 1) * 0xd1342543de82ef95ull;
-
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t out = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
+	rng_init(r, seed * 0x9e3779b97f4a7c15ull ^ (stream + 1) * 0xd1342543de82ef95ull);
 }
 
 /* Uniform in [0, n); n = 0 gives 0. */
 static uint64_t rng_below(struct rng *r, uint64_t n)
 {
 	return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
-}
-
-static double rng_u01(struct rng *r)
-{
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
 }
 
 static bool rng_chance(struct rng *r, double p)
