@@ -68,16 +68,12 @@ struct core_link {
 	struct braid_link_stats st;
 };
 
-struct reorder_seen {
-	uint64_t delivered, lost, duplicates, reordered, late;
-};
 
 struct core {
 	struct core_params p;
 	struct core_io io;
 	struct sched sched;
 	struct reorder *ro;
-	struct reorder_seen ro_seen;
 	struct core_link link[BRAID_MAX_LINKS];
 	uint8_t hs_key[BRAID_KEY_LEN];
 
@@ -159,24 +155,15 @@ static void link_set_state(struct core *c, unsigned id, enum link_state st)
 		c->io.link_state(c->io.ctx, id, st);
 }
 
-/* Adds the reorder buffer's counters to the bond's as deltas, so a reset of
- * the buffer at a new session does not move the bond's totals backwards. */
+/* Publishes the reorder buffer's running totals (kept across sessions). */
 static void sync_reorder_stats(struct core *c)
 {
 	const struct reorder_counters *rc = reorder_counters(c->ro);
-	struct reorder_seen *s = &c->ro_seen;
 
-#define SYNC(field, stat)                                                  \
-	do {                                                               \
-		uint64_t cur = rc->field;                                  \
-		stat_add(c->st.stat, cur >= s->field ? cur - s->field : cur); \
-		s->field = cur;                                            \
-	} while (0)
-	SYNC(lost, lost);
-	SYNC(duplicates, duplicates);
-	SYNC(reordered, reordered);
-	SYNC(late, late);
-#undef SYNC
+	stat_set(c->st.lost, rc->lost);
+	stat_set(c->st.duplicates, rc->duplicates);
+	stat_set(c->st.reordered, rc->reordered);
+	stat_set(c->st.late, rc->late);
 }
 
 static void on_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len)

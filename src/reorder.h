@@ -55,7 +55,8 @@ enum reorder_result {
 /* 0, -EINVAL (bad window) or -ENOMEM. */
 int reorder_create(struct reorder **out, const struct reorder_cfg *cfg);
 void reorder_destroy(struct reorder *r);
-/* Forgets all state (new session): the next push sets the base. */
+/* Forgets all state (new session): the next push sets the base. The
+ * counters are kept: they are running totals across sessions. */
 void reorder_reset(struct reorder *r);
 /* Forgets all state and expects seq next: for a session whose first
  * sequence number both sides know, so a first datagram overtaken by a later

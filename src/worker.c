@@ -114,6 +114,7 @@ struct worker {
 
 	struct wsock *socks;
 	unsigned nsocks, maxsocks;
+	int link_slot[BRAID_MAX_LINKS];	/* slot of each link this worker owns, or -1 */
 
 	/* Worker k > 0: `up` carries to worker 0, `down` from it. */
 	struct spsc *up, *down;
@@ -175,6 +176,8 @@ static int add_sock(struct worker *w, int fd, enum sock_kind kind, unsigned inde
 	s->index = (uint16_t)index;
 	s->pktinfo = pktinfo;
 	s->connected = connected;
+	if (kind == SK_LINK && index < BRAID_MAX_LINKS)
+		w->link_slot[index] = (int)w->nsocks;
 	return (int)w->nsocks++;
 }
 
@@ -244,10 +247,7 @@ queued:
 /* The slot of link's socket in this worker, or -1. */
 static int link_slot(const struct worker *w, unsigned link)
 {
-	for (unsigned i = 0; i < w->nsocks; i++)
-		if (w->socks[i].kind == SK_LINK && w->socks[i].index == link)
-			return (int)i;
-	return -1;
+	return link < BRAID_MAX_LINKS ? w->link_slot[link] : -1;
 }
 
 /* --- the core's callbacks (worker 0) ------------------------------------------ */
@@ -753,6 +753,8 @@ static int worker_create(struct braidd *d, unsigned id, char *err, size_t errlen
 	w->d = d;
 	w->cpu = id < d->cfg.ncpus ? d->cfg.cpus[id] : -1;
 	w->bgid = (uint16_t)id;
+	for (unsigned i = 0; i < BRAID_MAX_LINKS; i++)
+		w->link_slot[i] = -1;
 
 	p.flags = IORING_SETUP_CQSIZE;
 	p.cq_entries = CQ_ENTRIES;
