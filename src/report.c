@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "braid/stats.h"
 #include "report.h"
@@ -44,12 +45,14 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 {
 	const struct braid_bond_stats *b = core_bond_stats(d->core);
 	struct out o = { buf, len, 0 };
+	struct timespec now;
 
 	if (len)
 		buf[0] = 0;
-	put(&o, "{\"role\":\"%s\",\"ready\":%s,\"session\":%" PRIu64 ",\"bond\":{",
-	    d->cfg.role == ROLE_EDGE ? "edge" : "hub", stat_get(b->session) ? "true" : "false",
-	    stat_get(b->session));
+	clock_gettime(CLOCK_REALTIME, &now);
+	put(&o, "{\"role\":\"%s\",\"time\":%lld.%03ld,\"ready\":%s,\"session\":%" PRIu64
+	    ",\"bond\":{", d->cfg.role == ROLE_EDGE ? "edge" : "hub", (long long)now.tv_sec,
+	    now.tv_nsec / 1000000, stat_get(b->session) ? "true" : "false", stat_get(b->session));
 	U(b, app_rx_pkts); U(b, app_rx_bytes); U(b, delivered_pkts); U(b, delivered_bytes);
 	U(b, lost); U(b, duplicates); U(b, reordered); U(b, late); U(b, auth_fail);
 	U(b, replayed); U(b, malformed); U(b, oversize); U(b, no_link); U(b, no_session);

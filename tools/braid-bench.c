@@ -379,6 +379,33 @@ static uint64_t hist_pct(const struct hist *h, double p)
 	return h->max;
 }
 
+/* Writes the percentile distribution of h for plotting, one line per point:
+ * "percentile 1/(1-percentile) value". The points are spaced evenly on the
+ * log scale of 1/(1-p) (20 per decade, from p = 0 up to where fewer than one
+ * sample is left beyond p), then the max. Values are divided by div. */
+static int hist_write(const char *path, const struct hist *h, double div)
+{
+	FILE *f = fopen(path, "w");
+	double x, p;
+
+	if (!f) {
+		fprintf(stderr, "braid-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "# samples %" PRIu64 "\n# percentile  1/(1-p)  value\n", h->n);
+	for (x = 0; h->n && pow(10, x) <= (double)h->n; x += 0.05) {
+		p = 100.0 * (1.0 - pow(10, -x));
+		fprintf(f, "%.6f %.3f %.3f\n", p, pow(10, x), (double)hist_pct(h, p) / div);
+	}
+	if (h->n)
+		fprintf(f, "100 %" PRIu64 " %.3f\n", h->n, (double)h->max / div);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "braid-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- option parsing ------------------------------------------------------- */
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -451,6 +478,16 @@ static int close_json(FILE *f)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+#define SERIES_NS 100000000u	/* recv --series: one line per 0.1 s */
+
+static double unix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double secs(uint64_t ns)
 {
 	return (double)ns / 1e9;
@@ -485,6 +522,62 @@ struct sender {
 	uint64_t echo_rx, echo_corrupt, echo_foreign, echo_misrouted;
 	struct hist rtt;
 };
+
+/* ---- pacing ----------------------------------------------------------------
+ * cbr: one datagram every 1/rate s. video: a frame every 1/fps s, its
+ * datagrams back to back, as an encoder hands a frame to the network; every
+ * gop-th frame is an I-frame `iframe` times the size of the P-frames between.
+ * Frame sizes carry their fractions over, so the mean rate is --rate. */
+struct pacer {
+	bool video;
+	uint64_t interval;		/* cbr */
+	uint64_t fps, frame_ns;
+	unsigned gop, frame;		/* frame: index within the GOP */
+	double per_p, iframe;		/* datagrams in a P-frame; I/P size ratio */
+	double carry;			/* fraction of a datagram owed */
+	uint64_t left;			/* datagrams of the current frame not yet sent */
+};
+
+/* Moves to the next frame that has at least one datagram; returns how long
+ * after the current frame it starts. */
+static uint64_t pacer_next_frame(struct pacer *p)
+{
+	uint64_t gap = 0;
+
+	do {
+		gap += p->frame_ns;
+		p->frame = (p->frame + 1) % p->gop;
+		p->carry += p->frame == 0 ? p->per_p * p->iframe : p->per_p;
+		p->left = (uint64_t)p->carry;
+		p->carry -= (double)p->left;
+	} while (p->left == 0);
+	return gap;
+}
+
+static void pacer_init(struct pacer *p, uint64_t rate)
+{
+	if (!p->video) {
+		p->interval = rate ? (1000000000u / rate ? 1000000000u / rate : 1) : 0;
+		return;
+	}
+	p->frame_ns = 1000000000u / p->fps;
+	p->per_p = (double)rate * p->frame_ns / 1e9 * p->gop / (p->gop - 1 + p->iframe);
+	p->frame = p->gop - 1;
+	p->carry = 0;
+	pacer_next_frame(p);			/* the first frame: an I-frame, now */
+}
+
+/* Time from the datagram just sent to the next one. */
+static uint64_t pacer_gap(struct pacer *p)
+{
+	if (!p->video)
+		return p->interval;
+	if (p->left > 1) {
+		p->left--;
+		return 0;
+	}
+	return pacer_next_frame(p);
+}
 
 /* The seq at stream position pos: with --reorder N, positions k*N and k*N+1
  * swap seqs, so seq k*N+1 leaves first (unless it would be past count). */
@@ -686,10 +779,10 @@ static void send_progress(const struct sender *s, uint64_t elapsed, uint64_t las
 static void json_lat(FILE *f, const char *name, const struct hist *h, double div)
 {
 	fprintf(f, "\"%s\":{\"samples\":%" PRIu64 ",\"min\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
-		"\"p99\":%.3f,\"p99_9\":%.3f,\"max\":%.3f}", name, h->n,
+		"\"p99\":%.3f,\"p99_9\":%.3f,\"p99_99\":%.3f,\"max\":%.3f}", name, h->n,
 		(double)h->min / div, (double)hist_pct(h, 50) / div, (double)hist_pct(h, 90) / div,
 		(double)hist_pct(h, 99) / div, (double)hist_pct(h, 99.9) / div,
-		(double)h->max / div);
+		(double)hist_pct(h, 99.99) / div, (double)h->max / div);
 }
 
 static void send_report(const struct sender *s, FILE *f, uint64_t dur)
@@ -725,6 +818,11 @@ static void send_usage(FILE *f)
 		"  --size BYTES     datagram size, %d..%d (default 64)\n"
 		"  --flows N        N sockets (distinct source ports), round robin, 1..%d (default 1)\n"
 		"  --linger S       after the last send, wait up to S idle seconds for echoes (default 1)\n"
+		"  --pattern P      cbr (default): evenly spaced; video: a frame every 1/FPS s sent\n"
+		"                   back to back, every GOP-th frame an I-frame IFRAME times a P-frame;\n"
+		"                   the mean rate is still --rate\n"
+		"  --fps N --gop N --iframe N   the video pattern (defaults 30, 30, 8)\n"
+		"  --hist FILE      write the one-way (rtt/2) latency distribution for plotting\n"
 		"  (without --count or --duration: 10 s; SIGINT/SIGTERM stops sending, a second one stops waiting)\n"
 		"  --json FILE      write the summary as JSON to FILE ('-' = stdout)\n"
 		"  --quiet          no progress lines\n"
@@ -750,15 +848,22 @@ static int send_main(int argc, char **argv)
 		{ "corrupt", required_argument, NULL, 'C' },
 		{ "reorder", required_argument, NULL, 'R' },
 		{ "garbage", required_argument, NULL, 'G' },
+		{ "pattern", required_argument, NULL, 'P' },
+		{ "fps", required_argument, NULL, 'F' },
+		{ "gop", required_argument, NULL, 'O' },
+		{ "iframe", required_argument, NULL, 'I' },
+		{ "hist", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sender s;
+	struct pacer pc = { .fps = 30, .gop = 30, .iframe = 8 };
 	union braid_addr to;
-	const char *to_s = NULL, *json = NULL;
+	const char *to_s = NULL, *json = NULL, *hist = NULL;
 	uint64_t rate = 1000, count = 0, dur = 0, size = 64, nflows = 1, linger = 1000000000u;
+	uint64_t gop = 30, iframe = 8;
 	bool quiet = false, has_count = false, has_dur = false;
-	uint64_t start, now, end_send, next_tx, next_prog, last_rx, last_sent = 0, interval = 0;
+	uint64_t start, now, end_send, next_tx, next_prog, last_rx, last_sent = 0;
 	struct pollfd *pfd;
 	unsigned f, rr = 0;
 	FILE *jf;
@@ -783,6 +888,16 @@ static int send_main(int argc, char **argv)
 		case 'C': e = parse_u64(optarg, 1, UINT64_MAX, &s.fl.corrupt); break;
 		case 'R': e = parse_u64(optarg, 2, UINT64_MAX, &s.fl.reorder); break;
 		case 'G': e = parse_u64(optarg, 1, UINT64_MAX, &s.fl.garbage); break;
+		case 'P':
+			if (!strcmp(optarg, "video"))
+				pc.video = true;
+			else if (strcmp(optarg, "cbr"))
+				e = -EINVAL;
+			break;
+		case 'F': e = parse_u64(optarg, 1, 1000, &pc.fps); break;
+		case 'O': e = parse_u64(optarg, 1, 10000, &gop); break;
+		case 'I': e = parse_u64(optarg, 1, 1000, &iframe); break;
+		case 'H': hist = optarg; break;
 		case 'h': send_usage(stdout); return 0;
 		default: send_usage(stderr); return 2;
 		}
@@ -795,6 +910,12 @@ static int send_main(int argc, char **argv)
 	}
 	if (addr_parse(to_s, &to) < 0)
 		return bad_arg("send", "to", to_s);
+	if (pc.video && !rate) {
+		fprintf(stderr, "braid-bench send: --pattern video needs a --rate above 0\n");
+		return 2;
+	}
+	pc.gop = (unsigned)gop;
+	pc.iframe = (double)iframe;
 	if (!has_count && !has_dur) {
 		dur = 10000000000u;
 		has_dur = true;
@@ -827,8 +948,7 @@ static int send_main(int argc, char **argv)
 	}
 	install_signals();
 
-	if (rate)
-		interval = 1000000000u / rate ? 1000000000u / rate : 1;
+	pacer_init(&pc, rate);
 	/* With --count, flow f gets every nflows-th position from f on, so each
 	 * flow knows its own last position (the --reorder fault needs it). */
 	for (f = 0; f < s.nflows; f++)
@@ -858,7 +978,7 @@ static int send_main(int argc, char **argv)
 			while (next_tx <= now && burst < BENCH_BATCH &&
 			       !(has_count && s.pos >= count)) {
 				send_batch(&s, (unsigned)(s.pos % s.nflows), 1);
-				next_tx += interval;
+				next_tx += pacer_gap(&pc);
 				burst++;
 			}
 			send_rx(&s, pfd, 0);
@@ -904,6 +1024,8 @@ static int send_main(int argc, char **argv)
 				ret = 1;
 		}
 	}
+	if (hist && hist_write(hist, &s.rtt, 2000.0) < 0)
+		ret = 1;
 	for (f = 0; f < s.nflows; f++) {
 		close(s.flows[f].fd);
 		free(s.flows[f].echo.bits);
@@ -934,6 +1056,7 @@ struct receiver {
 	uint64_t received, bytes, corrupt, foreign, overflow;
 	uint64_t echoed, echo_errors;
 	uint64_t first_ns, last_ns;
+	struct hist lat;		/* now - sent, first copies only */
 };
 
 static struct recv_flow *recv_flow_get(struct receiver *r, uint32_t run, uint16_t flow)
@@ -991,6 +1114,8 @@ static bool recv_one(struct receiver *r, const uint8_t *buf, size_t len, bool tr
 		r->overflow++;
 		return false;
 	}
+	if (ret == SEQ_NEW && h.sent_ns && now >= h.sent_ns)
+		hist_add(&r->lat, now - h.sent_ns);
 	return true;
 }
 
@@ -1033,10 +1158,12 @@ static void recv_report(const struct receiver *r, FILE *f, bool has_expect, uint
 	fprintf(f, "{\"received\":%" PRIu64 ",\"unique\":%" PRIu64 ",\"duplicates\":%" PRIu64
 		",\"corrupt\":%" PRIu64 ",\"foreign\":%" PRIu64 ",\"reordered\":%" PRIu64
 		",\"missing\":%" PRIu64 ",\"flows\":%u,\"bytes\":%" PRIu64 ",\"echoed\":%" PRIu64
-		",\"echo_errors\":%" PRIu64 ",\"duration_s\":%.3f,\"pps\":%.1f,\"mbps\":%.3f}\n",
+		",\"echo_errors\":%" PRIu64 ",\"duration_s\":%.3f,\"pps\":%.1f,\"mbps\":%.3f,",
 		r->received, u, d, r->corrupt, r->foreign + r->overflow, o, m, r->nflows, r->bytes,
 		r->echoed, r->echo_errors, sd, sd > 0 ? (double)u / sd : 0,
 		sd > 0 ? (double)r->bytes * 8 / sd / 1e6 : 0);
+	json_lat(f, "one_way_us", &r->lat, 1000.0);
+	fputs("}\n", f);
 }
 
 /* Sends back the n datagrams in mm (addresses and lengths as received). */
@@ -1075,7 +1202,11 @@ static void recv_usage(FILE *f)
 		"  --idle-exit S    exit when nothing arrived for S seconds (default: only on a signal)\n"
 		"  --expect N       N datagrams were sent: missing = N - unique\n"
 		"  --json FILE      write the summary as JSON to FILE ('-' = stdout)\n"
-		"  --quiet          no progress lines\n");
+		"  --quiet          no progress lines\n"
+		"  --hist FILE      write the one-way latency distribution for plotting\n"
+		"  --series FILE    every 0.1 s, a line: unix time, datagrams/s and Mbit/s delivered\n"
+		"One-way latency is arrival time minus the sender's CLOCK_MONOTONIC stamp: it is\n"
+		"only meaningful when sender and receiver run on the same host.\n");
 }
 
 static int recv_main(int argc, char **argv)
@@ -1087,6 +1218,8 @@ static int recv_main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'x' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "hist", required_argument, NULL, 'H' },
+		{ "series", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1094,8 +1227,10 @@ static int recv_main(int argc, char **argv)
 	static struct iovec iov[BENCH_BATCH], oiov[BENCH_BATCH];
 	static struct sockaddr_storage from[BENCH_BATCH];
 	static struct receiver r;
-	const char *listen_s = NULL, *json = NULL;
+	const char *listen_s = NULL, *json = NULL, *hist = NULL, *series = NULL;
 	uint64_t idle = 0, expect = 0, start, now, last_act, next_prog, last_rx = 0;
+	uint64_t next_series = UINT64_MAX, last_su = 0, last_sb = 0;
+	FILE *sf = NULL;
 	bool echo = false, quiet = false, has_expect = false;
 	union braid_addr la;
 	uint8_t *bufs;
@@ -1113,6 +1248,8 @@ static int recv_main(int argc, char **argv)
 		case 'x': e = parse_u64(optarg, 0, UINT64_MAX, &expect); has_expect = true; break;
 		case 'j': json = optarg; break;
 		case 'q': quiet = true; break;
+		case 'H': hist = optarg; break;
+		case 'S': series = optarg; break;
 		case 'h': recv_usage(stdout); return 0;
 		default: recv_usage(stderr); return 2;
 		}
@@ -1142,12 +1279,24 @@ static int recv_main(int argc, char **argv)
 		fprintf(stderr, "braid-bench recv: bind %s: %s\n", listen_s, strerror(errno));
 		return 1;
 	}
+	if (series) {
+		sf = fopen(series, "w");
+		if (!sf) {
+			fprintf(stderr, "braid-bench recv: %s: %s\n", series, strerror(errno));
+			return 1;
+		}
+		fprintf(sf, "# every %.1f s: unix_time delivered_pps mbit_s (unique datagrams; bytes of all)\n",
+			secs(SERIES_NS));
+	}
 	install_signals();
 
 	start = last_act = now_ns();
 	next_prog = start + 1000000000u;
+	if (sf)
+		next_series = start + SERIES_NS;
 	while (!stop) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int wait_ms = 100;
 
 		now = now_ns();
 		if (idle && now - last_act >= idle)
@@ -1157,7 +1306,19 @@ static int recv_main(int argc, char **argv)
 			last_rx = r.received;
 			next_prog += 1000000000u;
 		}
-		if (poll(&p, 1, 100) <= 0)
+		if (now >= next_series) {
+			uint64_t u, d, o, m;
+
+			recv_totals(&r, &u, &d, &o, &m);
+			fprintf(sf, "%.3f %.1f %.4f\n", unix_now(), (double)(u - last_su) / secs(SERIES_NS),
+				(double)(r.bytes - last_sb) * 8 / secs(SERIES_NS) / 1e6);
+			last_su = u;
+			last_sb = r.bytes;
+			next_series += SERIES_NS;
+		}
+		if (next_series != UINT64_MAX && next_series > now && (next_series - now) / 1000000u < 100)
+			wait_ms = (int)((next_series - now) / 1000000u) + 1;
+		if (poll(&p, 1, wait_ms) <= 0)
 			continue;
 		for (;;) {
 			unsigned i, k = 0;
@@ -1203,6 +1364,12 @@ static int recv_main(int argc, char **argv)
 			if (close_json(jf) < 0)
 				ret = 1;
 		}
+	}
+	if (hist && hist_write(hist, &r.lat, 1000.0) < 0)
+		ret = 1;
+	if (sf && fclose(sf) != 0) {
+		fprintf(stderr, "braid-bench recv: %s: %s\n", series, strerror(errno));
+		ret = 1;
 	}
 	for (unsigned i = 0; i < RECV_FLOWS_CAP; i++)
 		free(r.tab[i].seen.bits);
