@@ -43,6 +43,18 @@ struct core_link {
 	uint32_t rx_data;
 	bool jit_have;
 	int64_t jit_prev_transit;	/* us */
+	/* The highest bond sequence this link has delivered this session and
+	 * when it came (rx_bond_at 0: nothing yet), how many DATA packets came,
+	 * and the longest a packet arrived after a later-sent one on this same
+	 * link (reordering inside the link): see set_horizon. */
+	uint32_t rx_bond_max;
+	uint64_t rx_bond_at;
+	uint32_t rx_bond_n;
+	uint64_t rx_reorder_ns;
+	uint64_t rx_first_at;		/* first DATA from this link this session */
+	uint64_t rx_data_at;		/* last DATA from this link */
+	uint64_t rx_gap_ns;		/* EWMA of the time between them (1/8) */
+	int64_t transit_min, transit_max;	/* us, this session (jit_have) */
 	uint64_t jit_q4;		/* jitter in us, scaled by 16 (RFC 3550) */
 
 	/* Probes we send, and what the answers tell. The last PROBE_RING
@@ -108,9 +120,18 @@ struct core {
 	struct braid_bond_stats st;
 };
 
+/* DATA packets a link delivers before what it showed of its order is used
+ * to give up on gaps early (set_horizon). */
+#define HORIZON_WARMUP 64
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
 }
 
 static uint64_t hs_retry_ns(const struct core *c)
@@ -339,6 +360,11 @@ static void session_begin(struct core *c, uint32_t session)
 		struct core_link *lk = &c->link[id];
 
 		lk->rx_any = false;
+		lk->rx_bond_at = 0;
+		lk->rx_data_at = 0;
+		lk->rx_gap_ns = 0;
+		lk->rx_bond_n = 0;
+		lk->rx_reorder_ns = 0;
 		lk->jit_have = false;
 		lk->peer_have = false;
 		lk->next_probe = c->now;
@@ -454,6 +480,60 @@ static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o
 	link_heard(c, id);
 }
 
+/* Once every link in the schedule has delivered a bond seq beyond a gap, the
+ * gap is a loss, as far as links keep order. The grace a gap below that
+ * horizon is still held allows for links that do not: at least 1 ms and twice
+ * the worst link's jitter; for a link seen reordering, also twice the longest
+ * reordering seen and its whole delay variation (a packet cannot trail one
+ * sent after it by more than that). Until every link has delivered
+ * HORIZON_WARMUP packets this session, or a quarter of that over a second or
+ * more, there is no horizon: too little is known of the links yet.
+ *
+ * A link that is down, or up but silent for four of its usual
+ * gaps (the peer may have stopped using it), is left out, and then the grace
+ * also covers how much slower it can be than the fastest link: a packet it
+ * still carries, sent before a later one on a faster link, trails that one by
+ * at most the difference of their transit times. */
+static void set_horizon(struct core *c)
+{
+	uint64_t grace = NS_PER_MS;
+	int64_t tmin = INT64_MAX;
+	uint32_t h = 0;
+	bool any = false;
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (lk->present && lk->state == LINK_UP && lk->jit_have && lk->transit_min < tmin)
+			tmin = lk->transit_min;
+	}
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (!lk->present || lk->state != LINK_UP)
+			continue;
+		if (lk->rx_bond_n < HORIZON_WARMUP &&
+		    (lk->rx_bond_n < HORIZON_WARMUP / 4 || c->now - lk->rx_first_at < NS_PER_S))
+			return;
+		grace = max_u64(grace, 2 * (lk->jit_q4 >> 4) * NS_PER_US);
+		if (lk->rx_reorder_ns) {
+			grace = max_u64(grace, 2 * lk->rx_reorder_ns);
+			grace = max_u64(grace, (uint64_t)(lk->transit_max - lk->transit_min) * NS_PER_US);
+		}
+		if (c->now - lk->rx_data_at > max_u64(2 * NS_PER_MS, 4 * lk->rx_gap_ns)) {
+			if (lk->jit_have && lk->transit_max > tmin)
+				grace = max_u64(grace, NS_PER_MS +
+						(uint64_t)(lk->transit_max - tmin) * NS_PER_US);
+			continue;
+		}
+		if (!any || (int32_t)(lk->rx_bond_max - h) < 0)
+			h = lk->rx_bond_max;
+		any = true;
+	}
+	if (any)
+		reorder_set_horizon(c->ro, h, grace, c->now);
+}
+
 static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 {
 	struct core_link *lk = &c->link[id];
@@ -504,12 +584,34 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 		lk->jit_q4 += ad - ((lk->jit_q4 + 8) >> 4);
 		stat_set(lk->st.jitter_us, lk->jit_q4 >> 4);
 	}
+	if (!lk->jit_have || transit < lk->transit_min)
+		lk->transit_min = transit;
+	if (!lk->jit_have || transit > lk->transit_max)
+		lk->transit_max = transit;
 	lk->jit_have = true;
 	lk->jit_prev_transit = transit;
 
-	if (reorder_push(c->ro, d.bond_seq, d.flow, plain + WIRE_DATA_HDR_LEN,
-			 n - WIRE_DATA_HDR_LEN, c->now, on_deliver, c) == REORDER_HELD)
-		c->wake = min_u64(c->wake, reorder_deadline(c->ro));
+	if (!lk->rx_bond_at || (int32_t)(d.bond_seq - lk->rx_bond_max) > 0) {
+		lk->rx_bond_max = d.bond_seq;
+		lk->rx_bond_at = c->now;
+	} else if (c->now - lk->rx_bond_at > lk->rx_reorder_ns) {
+		lk->rx_reorder_ns = c->now - lk->rx_bond_at;
+	}
+	if (lk->rx_bond_n < HORIZON_WARMUP)
+		lk->rx_bond_n++;
+	if (lk->rx_data_at) {
+		uint64_t gap = c->now - lk->rx_data_at;
+
+		lk->rx_gap_ns = lk->rx_gap_ns + gap / 8 - lk->rx_gap_ns / 8;
+	} else {
+		lk->rx_first_at = c->now;
+	}
+	lk->rx_data_at = c->now;
+	set_horizon(c);
+
+	reorder_push(c->ro, d.bond_seq, d.flow, plain + WIRE_DATA_HDR_LEN,
+		     n - WIRE_DATA_HDR_LEN, c->now, on_deliver, c);
+	c->wake = min_u64(c->wake, reorder_deadline(c->ro));
 	sync_reorder_stats(c);
 }
 

@@ -30,6 +30,19 @@
  * the point of giving up differs: the budget in ordered mode, the window in
  * unordered mode.
  *
+ * The horizon (reorder_set_horizon) is what the caller knows from its paths:
+ * every seq below it that has not arrived never will (each path has already
+ * delivered something later). A head gap below the horizon is held only
+ * `grace` past the moment the horizon passed it (pass_at; a path that
+ * reorders inside itself may still deliver it within the grace), not the
+ * whole budget, and giving up on it stops at the horizon: gaps above it still
+ * get the budget. When the head moves to a gap that is already below the
+ * horizon, its pass_at is taken as that moment: later than the truth, never
+ * earlier. A grace given at t stays in force until t + grace even if a
+ * shorter one follows, so a gap is never judged by a shorter grace than the
+ * one it was passed under: by then that one has run out, or the gap became
+ * the head later than it was passed and its pass_at is later still.
+ *
  * Only reorder_tick gives up on gaps whose time has run out; a push never
  * does, so a datagram that fills a gap between its deadline and the next tick
  * is still delivered rather than counted late. reorder_reset keeps the
@@ -67,6 +80,12 @@ struct reorder {
 	uint64_t next;		/* ordered: next expected; unordered: highest seen + 1 */
 	uint64_t first;		/* the session's first seq: nothing before it is expected */
 	uint64_t last_now;
+	uint64_t horizon;	/* extended; seqs below it are not coming */
+	uint64_t grace;		/* how long a gap below the horizon is held */
+	uint64_t grace_hold;	/* a longer grace still owed until grace_until */
+	uint64_t grace_until;
+	uint64_t pass_seq;	/* pass_at is when the horizon passed this seq */
+	uint64_t pass_at;
 	struct reorder_slot *slots;
 	uint64_t *seen;
 	/* Holds at most 2 * window entries: while the front F is held, every
@@ -318,11 +337,57 @@ enum reorder_result reorder_push(struct reorder *r, uint32_t seq, uint16_t flow,
 	return push_ahead(r, s, flow, data, len, now, fn, ctx);
 }
 
+/* Notes now as when the head gap was passed, if it is below the horizon and
+ * was not noted before. */
+static void note_pass(struct reorder *r, uint64_t now)
+{
+	if (r->horizon > r->next && r->pass_seq != r->next) {
+		r->pass_seq = r->next;
+		r->pass_at = now;
+	}
+}
+
+void reorder_set_horizon(struct reorder *r, uint32_t seq, uint64_t grace_ns, uint64_t now)
+{
+	uint64_t h;
+
+	if (!r->started || r->cfg.unordered)
+		return;
+	if (now < r->last_now)
+		now = r->last_now;
+	r->last_now = now;
+	if (grace_ns > r->cfg.budget_ns)
+		grace_ns = r->cfg.budget_ns;
+	r->grace = grace_ns;
+	/* What the horizon passes now is owed this grace until now + grace,
+	 * even if a shorter one is given meanwhile. */
+	if (grace_ns >= r->grace_hold || now >= r->grace_until) {
+		r->grace_hold = grace_ns;
+		r->grace_until = now + grace_ns;
+	}
+	h = extend(r, seq);
+	if (h > r->horizon)
+		r->horizon = h;
+	note_pass(r, now);
+}
+
 uint64_t reorder_deadline(const struct reorder *r)
 {
+	uint64_t a, d;
+
 	if (!r->c.held)
 		return UINT64_MAX;
-	return sat_add(r->slots[r->fifo[r->fifo_head] & r->mask].arrival, r->cfg.budget_ns);
+	a = r->slots[r->fifo[r->fifo_head] & r->mask].arrival;
+	d = sat_add(a, r->cfg.budget_ns);
+	if (r->horizon > r->next && r->pass_seq == r->next) {
+		uint64_t g = r->last_now < r->grace_until && r->grace_hold > r->grace ?
+			     r->grace_hold : r->grace;
+		uint64_t e = sat_add(a > r->pass_at ? a : r->pass_at, g);
+
+		if (e < d)
+			d = e;
+	}
+	return d;
 }
 
 uint64_t reorder_tick(struct reorder *r, uint64_t now, reorder_deliver_fn fn, void *ctx)
@@ -331,9 +396,17 @@ uint64_t reorder_tick(struct reorder *r, uint64_t now, reorder_deliver_fn fn, vo
 	 * before it is given up on, which releases it and the run behind it.
 	 * The next front then sets the next deadline. */
 	while (r->c.held && now >= reorder_deadline(r)) {
-		skip_to(r, r->fifo[r->fifo_head], fn, ctx);
+		uint64_t front = r->fifo[r->fifo_head];
+
+		/* A gap given up on early ends at the horizon; the rest
+		 * wait for their own deadline. */
+		if (now < sat_add(r->slots[front & r->mask].arrival, r->cfg.budget_ns) &&
+		    r->horizon < front)
+			front = r->horizon;
+		skip_to(r, front, fn, ctx);
 		drain(r, fn, ctx);
 		fifo_trim(r);
+		note_pass(r, now);
 	}
 	return reorder_deadline(r);
 }
@@ -355,6 +428,12 @@ void reorder_reset(struct reorder *r)
 	r->next = 0;
 	r->first = 0;
 	r->last_now = 0;
+	r->horizon = 0;
+	r->pass_seq = 0;
+	r->pass_at = 0;
+	r->grace = 0;
+	r->grace_hold = 0;
+	r->grace_until = 0;
 	r->c.held = 0;
 }
 

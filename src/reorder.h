@@ -72,6 +72,14 @@ enum reorder_result reorder_push(struct reorder *r, uint32_t seq, uint16_t flow,
 /* Declares lost every gap whose hold time has run out at now, delivering what
  * that releases. Returns when the next gap runs out (UINT64_MAX if none). */
 uint64_t reorder_tick(struct reorder *r, uint64_t now, reorder_deliver_fn fn, void *ctx);
+/* Tells the buffer, at now, that no seq before seq is still on its way: every
+ * path has delivered something later. A gap below it is then given up on
+ * grace_ns (at most the budget) after the horizon passed it, instead of the
+ * budget after the first datagram beyond it arrived, whichever is sooner; the
+ * grace is what the caller allows for reordering inside a path. Only ever
+ * moves forward; ignored in unordered mode and before the session's first
+ * seq is known. */
+void reorder_set_horizon(struct reorder *r, uint32_t seq, uint64_t grace_ns, uint64_t now);
 /* When reorder_tick next has work, UINT64_MAX if none. */
 uint64_t reorder_deadline(const struct reorder *r);
 const struct reorder_counters *reorder_counters(const struct reorder *r);

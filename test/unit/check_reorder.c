@@ -494,6 +494,66 @@ START_TEST(test_reset_at)
 }
 END_TEST
 
+/* The horizon: a gap every path has passed waits only the grace, counted from
+ * when the horizon passed it; giving up stops at the horizon, so a gap above
+ * it still waits the budget; a horizon behind next changes nothing; the
+ * unordered mode ignores it. Budget 1000, grace 50. */
+START_TEST(test_horizon)
+{
+	struct reorder *r = make(64, 1000, false);
+	struct cap cap = { .n = 0 };
+
+	reorder_reset_at(r, 10);
+	ck_assert_int_eq(push(r, 10, 0, cap_fn, &cap), REORDER_DELIVERED);
+	/* 11 and 14 missing; 12, 13 and 15 held. */
+	ck_assert_int_eq(push(r, 12, 100, cap_fn, &cap), REORDER_HELD);
+	ck_assert_int_eq(push(r, 13, 110, cap_fn, &cap), REORDER_HELD);
+	ck_assert_int_eq(push(r, 15, 120, cap_fn, &cap), REORDER_HELD);
+	ck_assert_uint_eq(reorder_deadline(r), 1100);
+	/* A horizon at or behind next says nothing. */
+	reorder_set_horizon(r, 11, 50, 130);
+	ck_assert_uint_eq(reorder_deadline(r), 1100);
+	/* Passed at 200: the gap at 11 waits until 250, not 1100. */
+	reorder_set_horizon(r, 13, 50, 200);
+	ck_assert_uint_eq(reorder_deadline(r), 250);
+	/* A later, higher horizon does not restart the head gap's grace. */
+	reorder_set_horizon(r, 14, 50, 240);
+	ck_assert_uint_eq(reorder_deadline(r), 250);
+	cap.n = 1;
+	ck_assert_uint_eq(reorder_tick(r, 249, cap_fn, &cap), 250);
+	ck_assert_uint_eq(cap.n, 1);
+	/* 11 given up, 12 and 13 delivered; the gap at 14 is not below the
+	 * horizon (14): it keeps the budget of 15, which arrived at 120. */
+	ck_assert_uint_eq(reorder_tick(r, 250, cap_fn, &cap), 1120);
+	ck_assert_uint_eq(cap.n, 3);
+	ck_assert_uint_eq(cap.seq[1], 12);
+	ck_assert_uint_eq(cap.seq[2], 13);
+	ck_assert_uint_eq(reorder_counters(r)->lost, 1);
+	/* 11 turns up after all: late, dropped. */
+	ck_assert_int_eq(push(r, 11, 260, cap_fn, &cap), REORDER_LATE);
+	/* The horizon passes 14 at 300: 14 is given up at 350. */
+	reorder_set_horizon(r, 16, 50, 300);
+	ck_assert_uint_eq(reorder_deadline(r), 350);
+	reorder_tick(r, 350, cap_fn, &cap);
+	ck_assert_uint_eq(cap.n, 4);
+	ck_assert_uint_eq(cap.seq[3], 15);
+	ck_assert_uint_eq(reorder_counters(r)->lost, 2);
+	ck_assert_uint_eq(reorder_deadline(r), UINT64_MAX);
+	/* A grace above the budget is cut to the budget. */
+	ck_assert_int_eq(push(r, 17, 400, cap_fn, &cap), REORDER_HELD);
+	reorder_set_horizon(r, 18, 5000, 400);
+	ck_assert_uint_eq(reorder_deadline(r), 1400);
+	reorder_destroy(r);
+
+	r = make(64, 1000, true);
+	reorder_reset_at(r, 10);
+	reorder_set_horizon(r, 20, 50, 0);
+	ck_assert_uint_eq(reorder_deadline(r), UINT64_MAX);
+	ck_assert_int_eq(push(r, 12, 10, cap_fn, &cap), REORDER_DELIVERED);
+	reorder_destroy(r);
+}
+END_TEST
+
 START_TEST(test_oversize_and_bad_args)
 {
 	static uint8_t big[BRAID_PAYLOAD_MAX + 1];
@@ -825,6 +885,7 @@ static Suite *reorder_suite(void)
 	tcase_add_test(tc, test_in_order_long);
 	tcase_add_test(tc, test_wrap_explicit);
 	tcase_add_test(tc, test_reset_at);
+	tcase_add_test(tc, test_horizon);
 	tcase_add_test(tc, test_oversize_and_bad_args);
 	tcase_add_test(tc, test_max_len_held);
 	tcase_add_test(tc, test_bad_cfg);
