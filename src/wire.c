@@ -167,6 +167,34 @@ size_t wire_put_probe(uint8_t *p, const struct wire_probe *pr, int reply)
 	return (size_t)(q - p);
 }
 
+size_t wire_put_parity(uint8_t *p, const struct wire_parity *h)
+{
+	uint8_t *q = p;
+
+	q = put_u32(q, h->first_seq);
+	q = put_u32(q, h->link_seq);
+	q = put_u32(q, h->tx_us);
+	q = put_u8(q, (uint8_t)((h->k - 1) << 3 | (h->m - 1)));
+	q = put_u8(q, h->k_used);
+	q = put_u8(q, h->index);
+	q = put_u8(q, h->link_id);
+	return (size_t)(q - p);
+}
+
+size_t wire_put_nack(uint8_t *p, const struct wire_nack *n)
+{
+	uint8_t *q = p;
+
+	q = put_u8(q, n->count);
+	q = put_u8(q, n->link_id);
+	q = put_u16(q, 0);
+	for (unsigned i = 0; i < n->count && i < WIRE_NACK_MAX; i++) {
+		q = put_u32(q, n->e[i].base_seq);
+		q = put_u64(q, n->e[i].bits);
+	}
+	return (size_t)(q - p);
+}
+
 size_t wire_put_hs(uint8_t *p, const struct wire_hs *hs)
 {
 	uint8_t *q = p;
@@ -219,8 +247,63 @@ int wire_parse_data(const uint8_t *p, size_t len, struct wire_data *d)
 	d->flags = wire_read_u8(&r);
 	if (r.err)
 		return -EMSGSIZE;
-	if (d->flags != 0)
+	if (len - WIRE_DATA_HDR_LEN > BRAID_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	if (d->flags & ~WIRE_DATA_RETX)
 		return -EBADMSG;
+	return 0;
+}
+
+/* The longest parity shard: a 2-byte length, the flow and the payload. */
+#define WIRE_SHARD_MAX (BRAID_PAYLOAD_MAX + WIRE_FEC_SHARD_EXTRA)
+
+int wire_parse_parity(const uint8_t *p, size_t len, struct wire_parity *h)
+{
+	struct wire_reader r;
+	uint8_t code;
+
+	if (len < WIRE_PARITY_HDR_LEN + 2 || len > WIRE_PARITY_HDR_LEN + WIRE_SHARD_MAX)
+		return -EMSGSIZE;
+	wire_reader_init(&r, p, len);
+	h->first_seq = wire_read_u32(&r);
+	h->link_seq = wire_read_u32(&r);
+	h->tx_us = wire_read_u32(&r);
+	code = wire_read_u8(&r);
+	h->k_used = wire_read_u8(&r);
+	h->index = wire_read_u8(&r);
+	h->link_id = wire_read_u8(&r);
+	if (r.err)
+		return -EMSGSIZE;
+	h->k = (uint8_t)((code >> 3) + 1);
+	h->m = (uint8_t)((code & 7) + 1);
+	if (h->k_used == 0 || h->k_used > h->k || h->index >= h->m)
+		return -EBADMSG;
+	return 0;
+}
+
+int wire_parse_nack(const uint8_t *p, size_t len, struct wire_nack *n)
+{
+	struct wire_reader r;
+	uint16_t reserved;
+
+	if (len < WIRE_NACK_HDR_LEN + WIRE_NACK_ENTRY_LEN)
+		return -EMSGSIZE;
+	wire_reader_init(&r, p, len);
+	n->count = wire_read_u8(&r);
+	n->link_id = wire_read_u8(&r);
+	reserved = wire_read_u16(&r);
+	if (n->count == 0 || n->count > WIRE_NACK_MAX || reserved != 0)
+		return -EBADMSG;
+	if (len != WIRE_NACK_HDR_LEN + (size_t)n->count * WIRE_NACK_ENTRY_LEN)
+		return -EMSGSIZE;
+	for (unsigned i = 0; i < n->count; i++) {
+		n->e[i].base_seq = wire_read_u32(&r);
+		n->e[i].bits = wire_read_u64(&r);
+		if (!(n->e[i].bits & 1))
+			return -EBADMSG;
+	}
+	if (r.err)
+		return -EMSGSIZE;
 	return 0;
 }
 

@@ -17,13 +17,32 @@
  * and a body of their own (struct wire_hs), authenticated by a key derived from
  * the pre-shared key only; see crypto.h.
  *
- * Inner header of DATA (and, later, PARITY) packets, 16 bytes, then the payload:
+ * Inner header of DATA packets, 16 bytes, then the payload:
  *   0  4  bond_seq     bond-wide sequence number, wraps
  *   4  4  link_seq     per-link sequence number of this sender, wraps
  *   8  4  tx_us        sender's monotonic clock in microseconds, truncated
  *   12 2  flow         application flow id
  *   14 1  link_id      the sender's id of the link this copy went out on
- *   15 1  flags        zero for now
+ *   15 1  flags        WIRE_DATA_RETX: a retransmission asked for by a NACK;
+ *                      other bits zero
+ *
+ * Inner header of PARITY packets, 16 bytes, then one parity shard of the
+ * block's FEC code (fec.h: each data shard is a 2-byte length, the flow id
+ * and the payload; the parity shard is as long as the longest):
+ *   0  4  first_seq    bond_seq of the block's data packet 0; data packet i
+ *                      of the block is bond_seq first_seq + i
+ *   4  4  link_seq     per-link sequence number (shared with DATA)
+ *   8  4  tx_us        as in DATA
+ *   12 1  code         (K - 1) << 3 | (M - 1): K data packets, M parity shards
+ *   13 1  k_used       data packets in this block, 1..K (fewer when its timer
+ *                      closed it early)
+ *   14 1  index        which parity shard, 0..M-1
+ *   15 1  link_id
+ *
+ * NACK body: count u8 (1..WIRE_NACK_MAX), link_id u8 (the link it went out
+ *   on), reserved u16 zero, then count entries of base_seq u32 and bits u64:
+ *   bond_seq base_seq + i is asked for if bit i is set; bit 0 always is.
+ *   4 + 12 * count bytes.
  *
  * PROBE body (24 bytes): link_id u8, pad u8[3], probe_seq u32, tx_ns u64,
  *   rx_pkts u32 (data packets received on this link from the peer so far),
@@ -42,13 +61,22 @@
 #define WIRE_OUTER_LEN       16
 #define WIRE_TAG_LEN         16
 #define WIRE_DATA_HDR_LEN    16
+#define WIRE_PARITY_HDR_LEN  16
+#define WIRE_DATA_RETX       0x01	/* DATA flags */
+#define WIRE_NACK_MAX        16	/* entries in one NACK */
+#define WIRE_NACK_HDR_LEN    4
+#define WIRE_NACK_ENTRY_LEN  12
 #define WIRE_PROBE_LEN       24
 #define WIRE_PROBE_REPLY_LEN 28
 /* Largest datagram braid reads or writes on a link, and the slab buffer size. */
 #define BRAID_PKT_MAX        2048
+/* Bytes a FEC data shard adds to a payload: its length and its flow id. */
+#define WIRE_FEC_SHARD_EXTRA 4
 /* Largest application datagram carried: what fits in BRAID_PKT_MAX after the
- * outer header, the inner DATA header and the tag. */
-#define BRAID_PAYLOAD_MAX    (BRAID_PKT_MAX - WIRE_OUTER_LEN - WIRE_DATA_HDR_LEN - WIRE_TAG_LEN)
+ * outer header, the inner header and the tag, with room for the length and
+ * flow a parity shard covers besides the payload. */
+#define BRAID_PAYLOAD_MAX    (BRAID_PKT_MAX - WIRE_OUTER_LEN - WIRE_DATA_HDR_LEN - \
+			      WIRE_TAG_LEN - WIRE_FEC_SHARD_EXTRA)
 /* Every tunnel packet is at least this long (outer header + tag). */
 #define WIRE_MIN_LEN         (WIRE_OUTER_LEN + WIRE_TAG_LEN)
 
@@ -58,9 +86,9 @@ enum wire_type {
 	WIRE_PROBE_REPLY = 3,
 	WIRE_HS_INIT     = 4,
 	WIRE_HS_RESP     = 5,
-	/* Reserved for loss recovery; parsed as known types, not yet sent. */
 	WIRE_PARITY      = 6,
 	WIRE_NACK        = 7,
+	/* Reserved: parsed as a known type, never sent. */
 	WIRE_ACK         = 8,
 	WIRE_TYPE_MAX    = 8,
 };
@@ -79,6 +107,25 @@ struct wire_data {
 	uint16_t flow;
 	uint8_t  link_id;
 	uint8_t  flags;
+};
+
+struct wire_parity {
+	uint32_t first_seq;
+	uint32_t link_seq;
+	uint32_t tx_us;
+	uint8_t  k, m;		/* the code: 1..32, 1..8 */
+	uint8_t  k_used;	/* 1..k */
+	uint8_t  index;		/* 0..m-1 */
+	uint8_t  link_id;
+};
+
+struct wire_nack {
+	uint8_t count;		/* 1..WIRE_NACK_MAX */
+	uint8_t link_id;
+	struct {
+		uint32_t base_seq;
+		uint64_t bits;	/* bit 0 set */
+	} e[WIRE_NACK_MAX];
 };
 
 struct wire_probe {
@@ -133,6 +180,9 @@ size_t wire_put_outer(uint8_t *p, const struct wire_outer *o);
 size_t wire_put_data(uint8_t *p, const struct wire_data *d);
 size_t wire_put_probe(uint8_t *p, const struct wire_probe *pr, int reply);
 size_t wire_put_hs(uint8_t *p, const struct wire_hs *hs);
+size_t wire_put_parity(uint8_t *p, const struct wire_parity *h);
+/* Writes WIRE_NACK_HDR_LEN + count * WIRE_NACK_ENTRY_LEN bytes. */
+size_t wire_put_nack(uint8_t *p, const struct wire_nack *n);
 
 /* Parsers: 0 on success, -EBADMSG for a malformed field (wrong version,
  * unknown type, reserved bits set), -EMSGSIZE for too short or too long input.
@@ -142,5 +192,11 @@ int wire_parse_outer(const uint8_t *pkt, size_t len, struct wire_outer *o);
 int wire_parse_data(const uint8_t *p, size_t len, struct wire_data *d);
 int wire_parse_probe(const uint8_t *p, size_t len, struct wire_probe *pr, int reply);
 int wire_parse_hs(const uint8_t *p, size_t len, struct wire_hs *hs);
+/* The header of a PARITY packet; len is the whole inner plaintext, so the
+ * shard is len - WIRE_PARITY_HDR_LEN bytes, which must be 2..the largest
+ * shard. k, m, k_used and index must be in range. */
+int wire_parse_parity(const uint8_t *p, size_t len, struct wire_parity *h);
+/* A NACK body of exactly the length its count says; every entry's bit 0 set. */
+int wire_parse_nack(const uint8_t *p, size_t len, struct wire_nack *n);
 
 #endif

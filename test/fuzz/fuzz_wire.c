@@ -6,7 +6,9 @@
  * the inner parsers therefore also run on the raw bytes after the outer
  * header when opening fails. Every successful parse must re-encode to the
  * exact bytes it came from, which catches a parser that accepts a
- * non-canonical encoding or misreads a field.
+ * non-canonical encoding or misreads a field, and must yield fields inside
+ * the bounds wire.h documents (for PARITY, a code and a shard length the FEC
+ * codec accepts; for NACK, a count in range and bit 0 set in every entry).
  *
  * The input is copied into a BRAID_PKT_MAX buffer, as the daemon's slab
  * buffers are, and under ASan the bytes past the input are poisoned, so a read
@@ -40,6 +42,7 @@
 #define ASAN_UNPOISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
 #endif
 
+#include "braid/fec.h"
 #include "braid/wire.h"
 #include "crypto.h"
 #include "fuzz_wire_key.h"
@@ -71,11 +74,18 @@ static void check(int ok)
 		abort();
 }
 
+/* The longest inner body any parser re-encodes: a full NACK. */
+#define RE_MAX (WIRE_NACK_HDR_LEN + WIRE_NACK_MAX * WIRE_NACK_ENTRY_LEN)
+_Static_assert(RE_MAX >= WIRE_PROBE_REPLY_LEN && RE_MAX >= WIRE_PARITY_HDR_LEN &&
+	       RE_MAX >= WIRE_DATA_HDR_LEN, "re-encode buffer too small");
+
 static void parse_inner(uint8_t type, const uint8_t *p, size_t len)
 {
-	uint8_t re[WIRE_PROBE_REPLY_LEN];
+	uint8_t re[RE_MAX];
 	struct wire_data d;
 	struct wire_probe pr;
+	struct wire_parity ph;
+	struct wire_nack nk;
 
 	switch (type) {
 	case WIRE_DATA:
@@ -95,8 +105,32 @@ static void parse_inner(uint8_t type, const uint8_t *p, size_t len)
 		}
 		break;
 	}
+	case WIRE_PARITY:
+		if (wire_parse_parity(p, len, &ph) == 0) {
+			/* The shard that follows must be one braid_fec_decode
+			 * accepts, and the code one braid_fec_new accepts. */
+			check(len >= WIRE_PARITY_HDR_LEN + BRAID_FEC_PREFIX_LEN);
+			check(len - WIRE_PARITY_HDR_LEN <= BRAID_PAYLOAD_MAX + WIRE_FEC_SHARD_EXTRA);
+			check(len - WIRE_PARITY_HDR_LEN <= BRAID_FEC_SHARD_MAX);
+			check(ph.k >= 1 && ph.k <= BRAID_FEC_K_MAX);
+			check(ph.m >= 1 && ph.m <= BRAID_FEC_M_MAX);
+			check(ph.k_used >= 1 && ph.k_used <= ph.k && ph.index < ph.m);
+			check(wire_put_parity(re, &ph) == WIRE_PARITY_HDR_LEN);
+			check(memcmp(re, p, WIRE_PARITY_HDR_LEN) == 0);
+		}
+		break;
+	case WIRE_NACK:
+		if (wire_parse_nack(p, len, &nk) == 0) {
+			check(nk.count >= 1 && nk.count <= WIRE_NACK_MAX);
+			check(len == WIRE_NACK_HDR_LEN + (size_t)nk.count * WIRE_NACK_ENTRY_LEN);
+			for (unsigned i = 0; i < nk.count; i++)
+				check(nk.e[i].bits & 1);
+			check(wire_put_nack(re, &nk) == len);
+			check(memcmp(re, p, len) == 0);
+		}
+		break;
 	default:
-		/* PARITY, NACK, ACK: no body parser yet. */
+		/* ACK: reserved, no body parser. */
 		break;
 	}
 }

@@ -78,6 +78,37 @@ static size_t make_probe(uint8_t *pkt, int reply, uint64_t counter)
 	return crypto_seal(fuzz_key, counter, pkt, n - WIRE_OUTER_LEN);
 }
 
+/* A PARITY packet. The header fields are taken as given (h->k and h->m
+ * only through wire_put_parity's code byte), so a malformed one is built the
+ * same way; the shard bytes are a fixed pattern, since the wire layer does
+ * not look inside them. */
+static size_t make_parity(uint8_t *pkt, const struct wire_parity *h, size_t shard_len,
+			  uint64_t counter)
+{
+	size_t n = put_outer(pkt, WIRE_PARITY, counter);
+
+	n += wire_put_parity(pkt + n, h);
+	for (size_t i = 0; i < shard_len; i++)
+		pkt[n + i] = (uint8_t)(i * 13 + 1);
+	n += shard_len;
+	return crypto_seal(fuzz_key, counter, pkt, n - WIRE_OUTER_LEN);
+}
+
+/* A NACK of nk->count entries; or, if entries is not negative, of that many
+ * entries under nk->count, to make the length disagree with the count. */
+static size_t make_nack(uint8_t *pkt, const struct wire_nack *nk, int entries,
+			uint64_t counter)
+{
+	struct wire_nack body = *nk;
+	size_t n = put_outer(pkt, WIRE_NACK, counter);
+
+	if (entries >= 0)
+		body.count = (uint8_t)entries;
+	n += wire_put_nack(pkt + n, &body);
+	pkt[WIRE_OUTER_LEN] = nk->count;
+	return crypto_seal(fuzz_key, counter, pkt, n - WIRE_OUTER_LEN);
+}
+
 static size_t make_hs(uint8_t *pkt, int resp, const uint8_t hs_key[BRAID_KEY_LEN])
 {
 	struct wire_hs hs = { .time_ns = 1700000000000000000ULL };
@@ -124,6 +155,71 @@ int main(int argc, char **argv)
 	bad |= write_seed("hs_init", pkt, n);
 	n = make_hs(pkt, 1, hs_key);
 	bad |= write_seed("hs_resp", pkt, n);
+
+	{
+		struct wire_parity h = {
+			.first_seq = 5000, .link_seq = 11, .tx_us = 654321,
+			.k = 4, .m = 2, .k_used = 4, .index = 1, .link_id = 2,
+		};
+
+		n = make_parity(pkt, &h, 40, 5);
+		bad |= write_seed("parity", pkt, n);
+		/* The largest code, a partial block, the last parity shard and
+		 * the shortest shard there is (the length prefix alone). */
+		h.k = 32;
+		h.m = 8;
+		h.k_used = 3;
+		h.index = 7;
+		n = make_parity(pkt, &h, 2, 6);
+		bad |= write_seed("parity_partial", pkt, n);
+		/* Malformed: k_used above K, k_used 0, index M, a 1-byte shard. */
+		h.k = 4;
+		h.m = 2;
+		h.k_used = 5;
+		h.index = 0;
+		n = make_parity(pkt, &h, 40, 7);
+		bad |= write_seed("parity_bad_kused", pkt, n);
+		h.k_used = 0;
+		n = make_parity(pkt, &h, 40, 8);
+		bad |= write_seed("parity_kused0", pkt, n);
+		h.k_used = 4;
+		h.index = 2;
+		n = make_parity(pkt, &h, 40, 9);
+		bad |= write_seed("parity_bad_index", pkt, n);
+		h.index = 0;
+		n = make_parity(pkt, &h, 1, 10);
+		bad |= write_seed("parity_short", pkt, n);
+	}
+	{
+		struct wire_nack nk = { .count = 2, .link_id = 1 };
+
+		nk.e[0].base_seq = 1000;
+		nk.e[0].bits = 0x5;
+		nk.e[1].base_seq = 0xfffffff0u;	/* wraps within the 64 */
+		nk.e[1].bits = 0x8000000000000001ull;
+		n = make_nack(pkt, &nk, -1, 11);
+		bad |= write_seed("nack", pkt, n);
+		for (unsigned i = 0; i < WIRE_NACK_MAX; i++) {
+			nk.e[i].base_seq = 2000 + 64 * i;
+			nk.e[i].bits = ~0ull;
+		}
+		nk.count = WIRE_NACK_MAX;
+		n = make_nack(pkt, &nk, -1, 12);
+		bad |= write_seed("nack_max", pkt, n);
+		/* Malformed: count 0 (with an entry after it), bit 0 clear,
+		 * and a count of 3 with two entries. */
+		nk.count = 0;
+		n = make_nack(pkt, &nk, 1, 13);
+		bad |= write_seed("nack_count0", pkt, n);
+		nk.count = 2;
+		nk.e[1].bits = 0x6;
+		n = make_nack(pkt, &nk, -1, 14);
+		bad |= write_seed("nack_bit0", pkt, n);
+		nk.e[1].bits = 0x7;
+		nk.count = 3;
+		n = make_nack(pkt, &nk, 2, 15);
+		bad |= write_seed("nack_short", pkt, n);
+	}
 
 	/* Garbage from a fixed xorshift sequence, with a plausible first byte. */
 	for (size_t i = 0; i < 96; i++) {

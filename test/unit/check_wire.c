@@ -432,7 +432,7 @@ END_TEST
 
 START_TEST(data_truncated_and_oversize)
 {
-	const size_t inner_max = BRAID_PKT_MAX - WIRE_MIN_LEN;
+	const size_t inner_max = WIRE_DATA_HDR_LEN + BRAID_PAYLOAD_MAX;
 	uint8_t *buf = calloc(1, inner_max + 1);
 	struct wire_data d;
 
@@ -449,6 +449,7 @@ START_TEST(data_truncated_and_oversize)
 }
 END_TEST
 
+/* Only the retransmission flag is defined; every other bit is refused. */
 START_TEST(data_flags_nonzero)
 {
 	struct wire_data d = { .flags = 0 };
@@ -457,8 +458,146 @@ START_TEST(data_flags_nonzero)
 	for (unsigned bit = 0; bit < 8; bit++) {
 		d.flags = (uint8_t)(1u << bit);
 		wire_put_data(buf, &d);
-		ck_assert_int_eq(wire_parse_data(buf, sizeof(buf), &d), -EBADMSG);
+		ck_assert_int_eq(wire_parse_data(buf, sizeof(buf), &d),
+				 d.flags == WIRE_DATA_RETX ? 0 : -EBADMSG);
 	}
+}
+END_TEST
+
+START_TEST(put_parity_layout)
+{
+	const struct wire_parity h = {
+		.first_seq = 0x01020304, .link_seq = 0x05060708, .tx_us = 0x090a0b0c,
+		.k = 32, .m = 8, .k_used = 13, .index = 7, .link_id = 0x0f,
+	};
+	const uint8_t want[WIRE_PARITY_HDR_LEN] = {
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0xff, 13, 7, 15,
+	};
+	uint8_t buf[WIRE_PARITY_HDR_LEN + 1];
+
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_parity(buf, &h), WIRE_PARITY_HDR_LEN);
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	ck_assert_uint_eq(buf[WIRE_PARITY_HDR_LEN], 0xee);
+}
+END_TEST
+
+/* Every code, k_used and index in range round-trips; one past is refused. */
+START_TEST(parity_roundtrip_and_ranges)
+{
+	uint8_t buf[WIRE_PARITY_HDR_LEN + 2];
+	struct wire_parity in = { .first_seq = 0xfffffff0, .link_seq = 1, .tx_us = 2,
+				  .link_id = 3 }, out;
+
+	memset(buf, 0, sizeof(buf));
+	for (unsigned k = 1; k <= 32; k++) {
+		for (unsigned m = 1; m <= 8; m++) {
+			in.k = (uint8_t)k;
+			in.m = (uint8_t)m;
+			in.k_used = (uint8_t)k;
+			in.index = (uint8_t)(m - 1);
+			wire_put_parity(buf, &in);
+			ck_assert_int_eq(wire_parse_parity(buf, sizeof(buf), &out), 0);
+			ck_assert_uint_eq(out.first_seq, in.first_seq);
+			ck_assert_uint_eq(out.k, k);
+			ck_assert_uint_eq(out.m, m);
+			ck_assert_uint_eq(out.k_used, k);
+			ck_assert_uint_eq(out.index, m - 1);
+			ck_assert_uint_eq(out.link_id, 3);
+			buf[13] = (uint8_t)(k + 1);		/* k_used > k */
+			ck_assert_int_eq(wire_parse_parity(buf, sizeof(buf), &out), -EBADMSG);
+			buf[13] = 0;				/* k_used 0 */
+			ck_assert_int_eq(wire_parse_parity(buf, sizeof(buf), &out), -EBADMSG);
+			wire_put_parity(buf, &in);
+			buf[14] = (uint8_t)m;			/* index == m */
+			ck_assert_int_eq(wire_parse_parity(buf, sizeof(buf), &out), -EBADMSG);
+		}
+	}
+}
+END_TEST
+
+START_TEST(parity_lengths)
+{
+	const size_t max = WIRE_PARITY_HDR_LEN + BRAID_PAYLOAD_MAX + WIRE_FEC_SHARD_EXTRA;
+	const struct wire_parity in = { .k = 8, .m = 2, .k_used = 8 };
+	uint8_t *buf = calloc(1, max + 1);
+	struct wire_parity out;
+
+	ck_assert_ptr_nonnull(buf);
+	wire_put_parity(buf, &in);
+	/* No shard, or a 1-byte one (shorter than the length prefix). */
+	for (size_t len = 0; len < WIRE_PARITY_HDR_LEN + 2; len++) {
+		uint8_t *p = exact_copy(buf, len);
+
+		ck_assert_int_eq(wire_parse_parity(p, len, &out), -EMSGSIZE);
+		free(p);
+	}
+	ck_assert_int_eq(wire_parse_parity(buf, max, &out), 0);
+	ck_assert_int_eq(wire_parse_parity(buf, max + 1, &out), -EMSGSIZE);
+	/* The largest parity packet is exactly the largest datagram. */
+	ck_assert_uint_eq(WIRE_OUTER_LEN + max + WIRE_TAG_LEN, BRAID_PKT_MAX);
+	free(buf);
+}
+END_TEST
+
+START_TEST(nack_roundtrip_and_layout)
+{
+	struct wire_nack in = { .count = 2, .link_id = 9 }, out;
+	const uint8_t want[WIRE_NACK_HDR_LEN + 2 * WIRE_NACK_ENTRY_LEN] = {
+		2, 9, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1,
+		0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 3,
+	};
+	uint8_t buf[sizeof(want) + 1];
+
+	in.e[0].base_seq = 0xffffffff;
+	in.e[0].bits = 0x8000000000000001ull;
+	in.e[1].base_seq = 5;
+	in.e[1].bits = 3;
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_nack(buf, &in), sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	ck_assert_int_eq(wire_parse_nack(buf, sizeof(want), &out), 0);
+	ck_assert_uint_eq(out.count, 2);
+	ck_assert_uint_eq(out.link_id, 9);
+	ck_assert_uint_eq(out.e[0].base_seq, 0xffffffff);
+	ck_assert(out.e[0].bits == 0x8000000000000001ull);
+	ck_assert_uint_eq(out.e[1].base_seq, 5);
+	ck_assert(out.e[1].bits == 3);
+}
+END_TEST
+
+START_TEST(nack_malformed)
+{
+	struct wire_nack in = { .count = 1 }, out;
+	uint8_t buf[WIRE_NACK_HDR_LEN + (WIRE_NACK_MAX + 1) * WIRE_NACK_ENTRY_LEN];
+	const size_t one = WIRE_NACK_HDR_LEN + WIRE_NACK_ENTRY_LEN;
+
+	memset(buf, 0, sizeof(buf));
+	in.e[0].bits = 1;
+	wire_put_nack(buf, &in);
+	ck_assert_int_eq(wire_parse_nack(buf, one, &out), 0);
+	/* Truncated, or longer than the count says. */
+	for (size_t len = 0; len < one; len++) {
+		uint8_t *p = exact_copy(buf, len);
+
+		ck_assert_int_eq(wire_parse_nack(p, len, &out), -EMSGSIZE);
+		free(p);
+	}
+	ck_assert_int_eq(wire_parse_nack(buf, one + 1, &out), -EMSGSIZE);
+	ck_assert_int_eq(wire_parse_nack(buf, one + WIRE_NACK_ENTRY_LEN, &out), -EMSGSIZE);
+	/* Bit 0 clear: the entry's base is not asked for. */
+	buf[one - 1] = 2;
+	ck_assert_int_eq(wire_parse_nack(buf, one, &out), -EBADMSG);
+	buf[one - 1] = 1;
+	/* Count 0, count above the maximum, reserved bits. */
+	buf[0] = 0;
+	ck_assert_int_eq(wire_parse_nack(buf, one, &out), -EBADMSG);
+	buf[0] = WIRE_NACK_MAX + 1;
+	ck_assert_int_eq(wire_parse_nack(buf, sizeof(buf), &out), -EBADMSG);
+	buf[0] = 1;
+	buf[3] = 1;
+	ck_assert_int_eq(wire_parse_nack(buf, one, &out), -EBADMSG);
 }
 END_TEST
 
@@ -547,6 +686,8 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, put_data_layout);
 	tcase_add_test(tc, put_probe_layout);
 	tcase_add_test(tc, put_hs_layout);
+	tcase_add_test(tc, put_parity_layout);
+	tcase_add_test(tc, nack_roundtrip_and_layout);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("roundtrip");
@@ -565,6 +706,9 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, outer_hs_length_exact);
 	tcase_add_test(tc, data_truncated_and_oversize);
 	tcase_add_test(tc, data_flags_nonzero);
+	tcase_add_test(tc, parity_roundtrip_and_ranges);
+	tcase_add_test(tc, parity_lengths);
+	tcase_add_test(tc, nack_malformed);
 	tcase_add_test(tc, probe_wrong_lengths);
 	tcase_add_test(tc, probe_pad_nonzero);
 	tcase_add_test(tc, hs_wrong_lengths);
