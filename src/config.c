@@ -47,6 +47,7 @@ enum kind {
 	K_CPUS,		/* the cpus[] list */
 	K_ADDR,		/* union braid_addr */
 	K_IFNAME,
+	K_FEC,		/* off | K:M | auto */
 };
 
 struct key_def {
@@ -69,6 +70,8 @@ static const struct key_def keys[] = {
 	{ "latency",        SEC_BOND, K_DURATION, B(budget_ns),
 	  NS_PER_MS, 10 * NS_PER_S, "1ms..10s" },
 	{ "unordered",      SEC_BOND, K_BOOL,     B(unordered) },
+	{ "fec",            SEC_BOND, K_FEC,      B(fec_k) },
+	{ "nack",           SEC_BOND, K_BOOL,     B(nack) },
 	{ "probe-interval", SEC_BOND, K_DURATION, B(probe_interval_ns),
 	  10 * NS_PER_MS, 10 * NS_PER_S, "10ms..10s" },
 	{ "workers",        SEC_BOND, K_U32,      B(workers),
@@ -341,7 +344,41 @@ void config_defaults(struct braid_config *cfg)
 	cfg->stats_interval_ns = 0;
 	cfg->max_flows = 64;
 	cfg->reorder_window = 4096;
+	cfg->fec_k = 0;
+	cfg->fec_m = 0;
+	cfg->fec_auto = false;
+	cfg->nack = true;
 	cfg->nlinks = 0;
+}
+
+int config_parse_fec(const char *s, unsigned *k, unsigned *m, bool *is_auto)
+{
+	unsigned long kk, mm;
+	char *end;
+
+	if (strcmp(s, "off") == 0) {
+		*k = *m = 0;
+		*is_auto = false;
+		return 0;
+	}
+	if (strcmp(s, "auto") == 0) {
+		*k = CONFIG_FEC_AUTO_K;
+		*m = 0;
+		*is_auto = true;
+		return 0;
+	}
+	if (*s < '1' || *s > '9')
+		return -EINVAL;
+	kk = strtoul(s, &end, 10);
+	if (*end != ':' || end[1] < '1' || end[1] > '9')
+		return -EINVAL;
+	mm = strtoul(end + 1, &end, 10);
+	if (*end || kk < 1 || kk > CONFIG_FEC_K_MAX || mm < 1 || mm > CONFIG_FEC_M_MAX)
+		return -EINVAL;
+	*k = (unsigned)kk;
+	*m = (unsigned)mm;
+	*is_auto = false;
+	return 0;
 }
 
 /* "0,1", "0-3", "0-1, 4": at most BRAID_MAX_WORKERS distinct CPUs. */
@@ -486,6 +523,12 @@ static int set_value(struct parser *p, const struct key_def *k, char *v)
 				    "(IPv4:PORT or [IPv6]:PORT)", k->name, clip(v, c));
 		if (k->sec == SEC_LINK && strcmp(k->name, "remote") == 0)
 			p->cfg.links[p->link].has_remote = true;
+		return 0;
+	case K_FEC:
+		if (config_parse_fec(v, &p->cfg.fec_k, &p->cfg.fec_m, &p->cfg.fec_auto) < 0)
+			return fail(p, p->line, "%s '%s' must be off, auto, or K:M with K "
+				    "1..%d and M 1..%d", k->name, clip(v, c),
+				    CONFIG_FEC_K_MAX, CONFIG_FEC_M_MAX);
 		return 0;
 	case K_IFNAME:
 		if (!valid_ifname(v))

@@ -1,6 +1,6 @@
 /* braidd's configuration file: INI style.
  *
- *   [bond]   role, key, mode, latency, unordered, probe-interval, workers, cpus,
+ *   [bond]   role, key, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
  *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
  *            stats-interval, max-flows, reorder-window
  *   [app]    listen (edge), destination (hub)
@@ -25,6 +25,9 @@
 #define BRAID_MAX_LINKS   SCHED_MAX_LINKS
 #define BRAID_MAX_WORKERS 16
 #define BRAID_NAME_MAX    32	/* link name, with its NUL */
+#define CONFIG_FEC_K_MAX  32
+#define CONFIG_FEC_M_MAX  8
+#define CONFIG_FEC_AUTO_K 8
 
 enum braid_role { ROLE_EDGE = 0, ROLE_HUB = 1 };
 
@@ -45,6 +48,9 @@ struct braid_config {
 	enum sched_mode mode;		/* default aggregate */
 	uint64_t budget_ns;		/* latency = ..., default 20ms, 1ms..10s */
 	bool unordered;			/* default no */
+	unsigned fec_k, fec_m;		/* fec = K:M; 0:0 = off (default) */
+	bool fec_auto;			/* fec = auto: K = CONFIG_FEC_AUTO_K, M from loss */
+	bool nack;			/* default yes */
 	uint64_t probe_interval_ns;	/* default 100ms, 10ms..10s */
 	unsigned workers;		/* default 1, 1..BRAID_MAX_WORKERS */
 	int cpus[BRAID_MAX_WORKERS];	/* cpus = 0,1: worker i pinned to cpus[i]; -1 = not pinned */
@@ -78,6 +84,8 @@ int config_load(const char *path, struct braid_config *cfg, char *err, size_t er
 int config_parse_duration(const char *s, uint64_t *ns);
 int config_parse_size(const char *s, unsigned *bytes);
 int config_parse_bool(const char *s, bool *b);
+/* "off", "auto" or "K:M"; 0 or -EINVAL. */
+int config_parse_fec(const char *s, unsigned *k, unsigned *m, bool *is_auto);
 bool config_valid_name(const char *s);
 
 #endif

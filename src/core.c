@@ -1,5 +1,6 @@
 /* The bond's protocol core: handshake, sequencing, scheduling, reorder,
- * probes and link state. No I/O and no clock reads; see core.h. */
+ * loss recovery, probes and link state. No I/O and no clock reads; see
+ * core.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "braid/wire.h"
 #include "core.h"
 #include "crypto.h"
+#include "recover.h"
 #include "reorder.h"
 #include "replay.h"
 
@@ -22,6 +24,14 @@
 #define PROBE_RING 16
 /* Longest the core sleeps between ticks when nothing is due sooner. */
 #define TICK_MAX_NS (NS_PER_S)
+/* Data packets kept each way for FEC decoding and retransmission. */
+#define RECOVER_STORE 2048
+/* Sequence numbers waiting to be asked for (power of two). */
+#define NACK_QUEUE 256
+/* fec = auto: the residual loss aimed for, and the most parity per block as
+ * a fraction of K (1/2: at most 50% overhead). */
+#define FEC_AUTO_TARGET 1e-4
+#define FEC_AUTO_MAX_M(k) ((k) / 2 ? (k) / 2 : 1)
 
 struct core_link {
 	bool present;
@@ -81,11 +91,30 @@ struct core_link {
 };
 
 
+struct nack_ring {
+	struct {
+		uint32_t seq;
+		uint64_t due;
+	} e[NACK_QUEUE];
+	unsigned head, len;
+};
+
 struct core {
 	struct core_params p;
 	struct core_io io;
 	struct sched sched;
 	struct reorder *ro;
+	struct recover *rec;
+
+	/* NACKs: sequence numbers the horizon passed while missing, each
+	 * asked for when its grace is up (due), if a round trip still fits
+	 * (nackq[0]), and once more if it is still missing two answer times
+	 * later (nackq[1]). Each ring's dues rise (nearly), so each is read
+	 * from its head. nack_from is where the next scan starts. */
+	struct nack_ring nackq[2];
+	bool nack_retry;		/* the budget has room to ask twice */
+	uint32_t nack_from;
+	bool nack_from_set;
 	struct core_link link[BRAID_MAX_LINKS];
 	uint8_t hs_key[BRAID_KEY_LEN];
 
@@ -238,7 +267,7 @@ static void pkt_seal_send(struct core *c, unsigned id, uint8_t *buf, uint8_t typ
 /* Returns whether the copy went out. A copy that finds no buffer takes no
  * link sequence number, so the peer does not count it lost on that link. */
 static bool send_data(struct core *c, unsigned id, uint32_t seq, uint16_t flow,
-		      const uint8_t *data, size_t len)
+		      const uint8_t *data, size_t len, uint8_t flags)
 {
 	struct core_link *lk = &c->link[id];
 	uint8_t *buf = pkt_alloc(c, id);
@@ -253,12 +282,118 @@ static bool send_data(struct core *c, unsigned id, uint32_t seq, uint16_t flow,
 		.tx_us = (uint32_t)(c->now / NS_PER_US),
 		.flow = flow,
 		.link_id = (uint8_t)id,
+		.flags = flags,
 	};
 	off += wire_put_data(buf + off, &d);
 	memcpy(buf + off, data, len);
 	stat_add(lk->st.tx_data, 1);
+	if (flags & WIRE_DATA_RETX) {
+		stat_add(c->st.retransmitted, 1);
+		stat_add(c->st.retx_bytes, DATA_OVERHEAD + len);
+	} else {
+		stat_add(c->st.data_bytes, DATA_OVERHEAD + len);
+	}
 	pkt_seal_send(c, id, buf, WIRE_DATA, WIRE_DATA_HDR_LEN + len, &lk->path);
 	return true;
+}
+
+/* The live link with the shortest round trip (retransmissions and NACKs go
+ * there), else `fallback`. */
+static unsigned fastest_link(const struct core *c, unsigned fallback)
+{
+	unsigned best = fallback;
+	uint64_t best_rtt = UINT64_MAX;
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (!lk->present || !lk->has_remote || lk->state != LINK_UP || !lk->have_rtt)
+			continue;
+		if (lk->srtt_ns < best_rtt) {
+			best_rtt = lk->srtt_ns;
+			best = id;
+		}
+	}
+	return best;
+}
+
+static void send_parity(struct core *c, unsigned id, const struct recover_parity *par,
+			unsigned index)
+{
+	struct core_link *lk = &c->link[id];
+	uint8_t *buf = pkt_alloc(c, id);
+	size_t off = WIRE_OUTER_LEN;
+	struct wire_parity h = par->hdr;
+
+	if (!buf)
+		return;
+	h.link_seq = lk->tx_seq++;
+	h.tx_us = (uint32_t)(c->now / NS_PER_US);
+	h.index = (uint8_t)index;
+	h.link_id = (uint8_t)id;
+	off += wire_put_parity(buf + off, &h);
+	memcpy(buf + off, par->shard[index], par->shard_len);
+	stat_add(lk->st.tx_data, 1);
+	stat_add(c->st.parity_sent, 1);
+	stat_add(c->st.parity_bytes, WIRE_OUTER_LEN + WIRE_PARITY_HDR_LEN + par->shard_len +
+				     WIRE_TAG_LEN);
+	pkt_seal_send(c, id, buf, WIRE_PARITY, WIRE_PARITY_HDR_LEN + par->shard_len, &lk->path);
+}
+
+/* Closes the block being sent and sends its parity. Each shard goes on the
+ * live link that carried the fewest of the block's packets so far (parity
+ * counted as it is placed), ties to the faster link: a burst on the link that
+ * carried most of the block leaves the parity on the others. */
+static void fec_close(struct core *c)
+{
+	struct recover_parity par;
+	unsigned load[BRAID_MAX_LINKS];
+
+	if (recover_tx_close(c->rec, &par) != 1)
+		return;
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
+		load[id] = par.link_load[id];
+	for (unsigned r = 0; r < par.hdr.m; r++) {
+		unsigned best = BRAID_MAX_LINKS;
+
+		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+			const struct core_link *lk = &c->link[id];
+
+			if (!lk->present || !lk->has_remote || lk->state != LINK_UP)
+				continue;
+			if (best == BRAID_MAX_LINKS || load[id] < load[best] ||
+			    (load[id] == load[best] && lk->srtt_ns < c->link[best].srtt_ns))
+				best = id;
+		}
+		if (best == BRAID_MAX_LINKS)
+			return;
+		load[best]++;
+		send_parity(c, best, &par, r);
+	}
+}
+
+/* When the block being sent closes even if not full: a quarter of the
+ * budget after it opened, so its parity can still arrive in time. */
+static uint64_t fec_deadline(const struct core *c)
+{
+	uint64_t opened = recover_tx_opened(c->rec);
+
+	return opened == UINT64_MAX ? UINT64_MAX : opened + c->p.budget_ns / 4;
+}
+
+/* fec = auto: M for the next block from the worst live link's loss. */
+static void fec_pick_m(struct core *c)
+{
+	uint64_t loss = 0;
+	unsigned k = recover_k(c->rec);
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (lk->present && lk->state == LINK_UP && stat_get(lk->st.loss_ppm) > loss)
+			loss = stat_get(lk->st.loss_ppm);
+	}
+	recover_tx_set_m(c->rec, recover_pick_m(k, FEC_AUTO_MAX_M(k), loss, FEC_AUTO_TARGET));
 }
 
 static void send_probe(struct core *c, unsigned id)
@@ -356,6 +491,9 @@ static void session_begin(struct core *c, uint32_t session)
 	replay_init(&c->replay);
 	c->bond_seq = session_seq0(session, edge);
 	reorder_reset_at(c->ro, session_seq0(session, !edge));
+	recover_reset(c->rec);
+	c->nackq[0].len = c->nackq[1].len = 0;
+	c->nack_from_set = false;
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		struct core_link *lk = &c->link[id];
 
@@ -480,6 +618,184 @@ static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o
 	link_heard(c, id);
 }
 
+/* --- NACK ------------------------------------------------------------------- */
+
+/* How long an answer to a NACK takes on the fastest live link, 0 if NACKs
+ * are off or no link has a round trip yet. */
+static uint64_t nack_round_trip(const struct core *c)
+{
+	uint64_t best = UINT64_MAX;
+
+	if (!c->p.nack)
+		return 0;
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (lk->present && lk->state == LINK_UP && lk->have_rtt &&
+		    lk->srtt_ns + 4 * lk->rttvar_ns < best)
+			best = lk->srtt_ns + 4 * lk->rttvar_ns;
+	}
+	return best == UINT64_MAX ? 0 : best + NS_PER_MS;
+}
+
+/* False if the ring is full. */
+static bool nack_push(struct nack_ring *q, uint32_t seq, uint64_t due)
+{
+	unsigned i = (q->head + q->len) % NACK_QUEUE;
+
+	if (q->len == NACK_QUEUE)
+		return false;
+	q->e[i].seq = seq;
+	q->e[i].due = due;
+	q->len++;
+	return true;
+}
+
+/* Takes the head of q if it is due at now. */
+static bool nack_pop(struct nack_ring *q, uint64_t now, uint32_t *seq)
+{
+	if (!q->len || q->e[q->head].due > now)
+		return false;
+	*seq = q->e[q->head].seq;
+	q->head = (q->head + 1) % NACK_QUEUE;
+	q->len--;
+	return true;
+}
+
+static void nack_wake(struct core *c)
+{
+	for (unsigned i = 0; i < 2; i++)
+		if (c->nackq[i].len)
+			c->wake = min_u64(c->wake, c->nackq[i].e[c->nackq[i].head].due);
+}
+
+/* Queues, to be asked for at due, every seq below h still missing that no
+ * scan has seen. A seq is scanned once; a full queue leaves the rest for the
+ * next scan. */
+static void nack_scan(struct core *c, uint32_t h, uint64_t due)
+{
+	uint32_t s = reorder_next(c->ro);
+	unsigned budget = 1024;
+
+	if (c->nack_from_set && (int32_t)(c->nack_from - s) > 0)
+		s = c->nack_from;
+	for (; (int32_t)(h - s) > 0 && budget; s++, budget--) {
+		if (!reorder_is_missing(c->ro, s))
+			continue;
+		if (!nack_push(&c->nackq[0], s, due))
+			break;
+	}
+	c->nack_from = s;
+	c->nack_from_set = true;
+	nack_wake(c);
+}
+
+/* The delay spread of the live links: the slowest transit seen less the
+ * fastest. A datagram cannot trail one sent after it by more than this, on
+ * any link. 0 until every live link has shown a quarter of HORIZON_WARMUP
+ * packets. */
+static uint64_t link_spread(const struct core *c)
+{
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (!lk->present || lk->state != LINK_UP)
+			continue;
+		if (!lk->jit_have || lk->rx_bond_n < HORIZON_WARMUP / 4)
+			return 0;
+		if (lk->transit_min < tmin)
+			tmin = lk->transit_min;
+		if (lk->transit_max > tmax)
+			tmax = lk->transit_max;
+	}
+	return tmax >= tmin && tmin != INT64_MAX ? (uint64_t)(tmax - tmin) * NS_PER_US : 0;
+}
+
+/* NACKs by age, for gaps the horizon cannot judge (a link silent, but not
+ * for long enough to be left out): a seq missing below a datagram that has
+ * waited three times the links' delay spread (and 2 ms) is not merely
+ * overtaken; with FEC, a quarter of the budget more, for its block's parity
+ * to arrive first. */
+static void nack_by_age(struct core *c)
+{
+	uint64_t at, after, spread = link_spread(c);
+	uint32_t front;
+
+	if (!c->p.nack || !spread || !reorder_front(c->ro, &front, &at))
+		return;
+	after = at + 3 * spread + 2 * NS_PER_MS;
+	if (recover_fec_on(c->rec))
+		after += c->p.budget_ns / 4;
+	if (c->now < after) {
+		c->wake = min_u64(c->wake, after);
+		return;
+	}
+	nack_scan(c, front, c->now);
+}
+
+static void send_nack(struct core *c, const struct wire_nack *nk)
+{
+	unsigned id = fastest_link(c, BRAID_MAX_LINKS);
+	struct wire_nack out = *nk;
+	uint8_t *buf;
+
+	if (id == BRAID_MAX_LINKS)
+		return;
+	buf = pkt_alloc(c, id);
+	if (!buf)
+		return;
+	out.link_id = (uint8_t)id;
+	stat_add(c->st.nack_sent, 1);
+	pkt_seal_send(c, id, buf, WIRE_NACK, wire_put_nack(buf + WIRE_OUTER_LEN, &out),
+		      &c->link[id].path);
+}
+
+/* Asks for every queued seq whose grace is up, if it is still missing and
+ * an answer can still arrive before its gap runs out of budget: as few NACK
+ * packets as the ranges need. */
+static void nack_flush(struct core *c)
+{
+	struct wire_nack nk;
+	uint64_t rtt = nack_round_trip(c);
+
+	nack_by_age(c);
+	nk.count = 0;
+	for (;;) {
+		bool again = false;
+		uint32_t seq;
+
+		if (!nack_pop(&c->nackq[0], c->now, &seq)) {
+			if (!nack_pop(&c->nackq[1], c->now, &seq))
+				break;
+			again = true;
+		}
+		if (!rtt || !reorder_is_missing(c->ro, seq) ||
+		    c->now + rtt > reorder_budget_deadline(c->ro))
+			continue;
+		/* The NACK or its answer may be lost too: ask once more if
+		 * nothing came in twice the time an answer takes. */
+		if (!again && c->nack_retry)
+			nack_push(&c->nackq[1], seq, c->now + 2 * rtt);
+		if (nk.count && seq - nk.e[nk.count - 1].base_seq < 64) {
+			nk.e[nk.count - 1].bits |= 1ull << (seq - nk.e[nk.count - 1].base_seq);
+		} else {
+			if (nk.count == WIRE_NACK_MAX) {
+				send_nack(c, &nk);
+				nk.count = 0;
+			}
+			nk.e[nk.count].base_seq = seq;
+			nk.e[nk.count].bits = 1;
+			nk.count++;
+		}
+		stat_add(c->st.nack_seqs, 1);
+	}
+	if (nk.count)
+		send_nack(c, &nk);
+	nack_wake(c);
+}
+
 /* Once every link in the schedule has delivered a bond seq beyond a gap, the
  * gap is a loss, as far as links keep order. The grace a gap below that
  * horizon is still held allows for links that do not: at least 1 ms and twice
@@ -487,40 +803,57 @@ static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o
  * reordering seen and its whole delay variation (a packet cannot trail one
  * sent after it by more than that). Until every link has delivered
  * HORIZON_WARMUP packets this session, or a quarter of that over a second or
- * more, there is no horizon: too little is known of the links yet.
+ * more, too little is known of how each link keeps order: the grace is then
+ * at least twice the delay spread of all the links (the slowest transit seen
+ * less the fastest), which bounds how far any packet can trail one sent after
+ * it, on any link.
  *
- * A link that is down, or up but silent for four of its usual
- * gaps (the peer may have stopped using it), is left out, and then the grace
+ * A link that is up but has delivered nothing yet may carry the gap: no
+ * horizon then. A link silent for four of its usual gaps (the peer may have
+ * stopped using it; judged, if it is up, once it has delivered a quarter of
+ * HORIZON_WARMUP) is left out, and then the grace
  * also covers how much slower it can be than the fastest link: a packet it
  * still carries, sent before a later one on a faster link, trails that one by
  * at most the difference of their transit times. */
 static void set_horizon(struct core *c)
 {
-	uint64_t grace = NS_PER_MS;
-	int64_t tmin = INT64_MAX;
+	uint64_t grace = NS_PER_MS, nack_wait;
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
 	uint32_t h = 0;
-	bool any = false;
+	bool any = false, warm = true;
 
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		const struct core_link *lk = &c->link[id];
 
-		if (lk->present && lk->state == LINK_UP && lk->jit_have && lk->transit_min < tmin)
+		if (lk->present && lk->jit_have && lk->transit_min < tmin)
 			tmin = lk->transit_min;
 	}
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		const struct core_link *lk = &c->link[id];
+		bool silent;
 
-		if (!lk->present || lk->state != LINK_UP)
+		if (!lk->present)
 			continue;
+		if (!lk->rx_bond_at) {
+			if (lk->state == LINK_UP)
+				return;
+			continue;
+		}
+		/* Down in our eyes need not be down in the peer's: a link
+		 * still delivering counts like any other. */
+		silent = c->now - lk->rx_data_at > max_u64(2 * NS_PER_MS, 4 * lk->rx_gap_ns) &&
+			 (lk->rx_bond_n >= HORIZON_WARMUP / 4 || lk->state != LINK_UP);
 		if (lk->rx_bond_n < HORIZON_WARMUP &&
 		    (lk->rx_bond_n < HORIZON_WARMUP / 4 || c->now - lk->rx_first_at < NS_PER_S))
-			return;
+			warm = false;
+		if (lk->jit_have && lk->transit_max > tmax)
+			tmax = lk->transit_max;
 		grace = max_u64(grace, 2 * (lk->jit_q4 >> 4) * NS_PER_US);
 		if (lk->rx_reorder_ns) {
 			grace = max_u64(grace, 2 * lk->rx_reorder_ns);
 			grace = max_u64(grace, (uint64_t)(lk->transit_max - lk->transit_min) * NS_PER_US);
 		}
-		if (c->now - lk->rx_data_at > max_u64(2 * NS_PER_MS, 4 * lk->rx_gap_ns)) {
+		if (silent) {
 			if (lk->jit_have && lk->transit_max > tmin)
 				grace = max_u64(grace, NS_PER_MS +
 						(uint64_t)(lk->transit_max - tmin) * NS_PER_US);
@@ -530,20 +863,38 @@ static void set_horizon(struct core *c)
 			h = lk->rx_bond_max;
 		any = true;
 	}
-	if (any)
-		reorder_set_horizon(c->ro, h, grace, c->now);
+	if (!any)
+		return;
+	if (!warm)
+		grace = max_u64(grace, tmax > tmin ? 2 * (uint64_t)(tmax - tmin) * NS_PER_US
+						   : c->p.budget_ns);
+	/* A block's parity leaves before the data packet K after its first,
+	 * so a gap is not given up on (or asked for) until that one has
+	 * passed too: FEC gets its chance first, and a loss it repairs is not
+	 * also retransmitted. */
+	if (recover_fec_on(c->rec))
+		h -= recover_k(c->rec);
+	/* With NACK, a gap is asked for when its grace is up, and held for
+	 * the answer: three answer times (room to ask once more, two answer
+	 * times after the first) if that fits the budget, else one. */
+	nack_wait = nack_round_trip(c);
+	c->nack_retry = nack_wait && grace + 3 * nack_wait <= c->p.budget_ns;
+	if (c->nack_retry)
+		nack_wait *= 3;
+	if (nack_wait && grace + nack_wait <= c->p.budget_ns) {
+		nack_scan(c, h, c->now + grace);
+		grace += nack_wait;
+	}
+	reorder_set_horizon(c->ro, h, grace, c->now);
 }
 
-static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+/* A DATA or PARITY packet on link lk: the per-link loss window, RFC 3550
+ * jitter and the transit range, from its link sequence and timestamp. */
+static void link_rx_account(struct core *c, struct core_link *lk, uint32_t link_seq,
+			    uint32_t tx_us)
 {
-	struct core_link *lk = &c->link[id];
-	struct wire_data d;
 	int64_t transit;
 
-	if (wire_parse_data(plain, n, &d) < 0) {
-		stat_add(c->st.malformed, 1);
-		return;
-	}
 	stat_add(lk->st.rx_data, 1);
 	lk->rx_data++;
 
@@ -551,23 +902,23 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 	 * probes. What was before the first packet counts as received. */
 	if (!lk->rx_any) {
 		lk->rx_any = true;
-		lk->rx_seq_max = d.link_seq;
+		lk->rx_seq_max = link_seq;
 		lk->rx_window = ~0ull;
 	} else {
-		int32_t ahead = (int32_t)(d.link_seq - lk->rx_seq_max);
+		int32_t ahead = (int32_t)(link_seq - lk->rx_seq_max);
 
 		if (ahead >= 64) {
 			lk->rx_lost += (uint32_t)(64 - __builtin_popcountll(lk->rx_window)) +
 				       (uint32_t)(ahead - 64);
 			lk->rx_window = 1;
-			lk->rx_seq_max = d.link_seq;
+			lk->rx_seq_max = link_seq;
 		} else if (ahead > 0) {
 			/* The `ahead` oldest bits leave the window: each one
 			 * still clear is a packet that never came. */
 			lk->rx_lost += (uint32_t)ahead -
 				       (uint32_t)__builtin_popcountll(lk->rx_window >> (64 - ahead));
 			lk->rx_window = (lk->rx_window << ahead) | 1;
-			lk->rx_seq_max = d.link_seq;
+			lk->rx_seq_max = link_seq;
 		} else if (ahead > -64) {
 			lk->rx_window |= 1ull << -ahead;
 		}
@@ -576,7 +927,7 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 
 	/* RFC 3550 interarrival jitter from the sender's timestamps; the
 	 * clocks' offset cancels out. */
-	transit = (int64_t)(int32_t)((uint32_t)(c->now / NS_PER_US) - d.tx_us);
+	transit = (int64_t)(int32_t)((uint32_t)(c->now / NS_PER_US) - tx_us);
 	if (lk->jit_have) {
 		int64_t dd = transit - lk->jit_prev_transit;
 		uint64_t ad = (uint64_t)(dd < 0 ? -dd : dd);
@@ -590,29 +941,124 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 		lk->transit_max = transit;
 	lk->jit_have = true;
 	lk->jit_prev_transit = transit;
+}
 
-	if (!lk->rx_bond_at || (int32_t)(d.bond_seq - lk->rx_bond_max) > 0) {
-		lk->rx_bond_max = d.bond_seq;
-		lk->rx_bond_at = c->now;
-	} else if (c->now - lk->rx_bond_at > lk->rx_reorder_ns) {
-		lk->rx_reorder_ns = c->now - lk->rx_bond_at;
+/* A datagram rebuilt from parity: into the reorder buffer as if it had
+ * arrived. Counted only if it was still wanted. */
+static void on_recovered(void *ctx, uint32_t seq, uint16_t flow, const uint8_t *data, size_t len)
+{
+	struct core *c = ctx;
+	enum reorder_result res = reorder_push(c->ro, seq, flow, data, len, c->now, on_deliver, c);
+
+	if (res == REORDER_DELIVERED || res == REORDER_HELD)
+		stat_add(c->st.fec_recovered, 1);
+}
+
+static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+{
+	struct core_link *lk = &c->link[id];
+	const uint8_t *payload = plain + WIRE_DATA_HDR_LEN;
+	size_t len = n - WIRE_DATA_HDR_LEN;
+	enum reorder_result res;
+	struct wire_data d;
+	bool early = false;
+
+	if (wire_parse_data(plain, n, &d) < 0) {
+		stat_add(c->st.malformed, 1);
+		return;
 	}
-	if (lk->rx_bond_n < HORIZON_WARMUP)
-		lk->rx_bond_n++;
-	if (lk->rx_data_at) {
-		uint64_t gap = c->now - lk->rx_data_at;
+	link_rx_account(c, lk, d.link_seq, d.tx_us);
 
-		lk->rx_gap_ns = lk->rx_gap_ns + gap / 8 - lk->rx_gap_ns / 8;
+	if (d.flags & WIRE_DATA_RETX) {
+		/* Sent again out of order on purpose: it says nothing of the
+		 * order this link keeps, nor of what it carries. */
+		stat_add(c->st.retx_rx, 1);
 	} else {
-		lk->rx_first_at = c->now;
-	}
-	lk->rx_data_at = c->now;
-	set_horizon(c);
+		if (!lk->rx_bond_at || (int32_t)(d.bond_seq - lk->rx_bond_max) > 0) {
+			lk->rx_bond_max = d.bond_seq;
+			lk->rx_bond_at = c->now;
+		} else if (c->now - lk->rx_bond_at > lk->rx_reorder_ns) {
+			lk->rx_reorder_ns = c->now - lk->rx_bond_at;
+		}
+		if (lk->rx_bond_n < HORIZON_WARMUP)
+			lk->rx_bond_n++;
+		if (lk->rx_data_at) {
+			uint64_t gap = c->now - lk->rx_data_at;
 
-	reorder_push(c->ro, d.bond_seq, d.flow, plain + WIRE_DATA_HDR_LEN,
-		     n - WIRE_DATA_HDR_LEN, c->now, on_deliver, c);
+			lk->rx_gap_ns = lk->rx_gap_ns + gap / 8 - lk->rx_gap_ns / 8;
+		} else {
+			lk->rx_first_at = c->now;
+		}
+		lk->rx_data_at = c->now;
+	}
+
+	if (recover_fec_on(c->rec))
+		early = recover_rx_data(c->rec, d.bond_seq, d.flow, payload, len);
+	res = reorder_push(c->ro, d.bond_seq, d.flow, payload, len, c->now, on_deliver, c);
+	if (res == REORDER_DUPLICATE && early)
+		stat_add(c->st.fec_early, 1);
+	else if (res == REORDER_DUPLICATE && (d.flags & WIRE_DATA_RETX))
+		stat_add(c->st.retx_dup, 1);
+	if (recover_fec_on(c->rec))
+		recover_rx_retry(c->rec, d.bond_seq, on_recovered, c);
+	set_horizon(c);
 	c->wake = min_u64(c->wake, reorder_deadline(c->ro));
 	sync_reorder_stats(c);
+}
+
+static void on_parity(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+{
+	struct core_link *lk = &c->link[id];
+	struct wire_parity h;
+
+	if (wire_parse_parity(plain, n, &h) < 0) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	link_rx_account(c, lk, h.link_seq, h.tx_us);
+	stat_add(c->st.parity_rx, 1);
+	if (!recover_fec_on(c->rec)) {
+		stat_add(c->st.fec_unusable, 1);
+		return;
+	}
+	recover_rx_parity(c->rec, &h, plain + WIRE_PARITY_HDR_LEN, n - WIRE_PARITY_HDR_LEN,
+			  on_recovered, c);
+	stat_set(c->st.fec_unusable, recover_rx_stats(c->rec)->unusable);
+	set_horizon(c);
+	c->wake = min_u64(c->wake, reorder_deadline(c->ro));
+	sync_reorder_stats(c);
+}
+
+/* Answers a NACK: each sequence number asked for that is still in the store,
+ * young enough to be of use and not sent again before, goes out once more on
+ * the fastest live link. */
+static void on_nack(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+{
+	struct wire_nack nk;
+	unsigned to;
+
+	if (wire_parse_nack(plain, n, &nk) < 0) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	stat_add(c->st.nack_rx, 1);
+	if (!c->p.nack)
+		return;
+	to = fastest_link(c, id);
+	for (unsigned e = 0; e < nk.count; e++) {
+		for (unsigned i = 0; i < 64; i++) {
+			uint32_t seq = nk.e[e].base_seq + i;
+			const uint8_t *data;
+			uint16_t flow;
+			int len;
+
+			if (!(nk.e[e].bits & (1ull << i)))
+				continue;
+			len = recover_retx_take(c->rec, seq, c->now, c->p.budget_ns, &flow, &data);
+			if (len >= 0)
+				send_data(c, to, seq, flow, data, (size_t)len, WIRE_DATA_RETX);
+		}
+	}
 }
 
 static void on_probe(struct core *c, unsigned id, const uint8_t *plain, size_t n)
@@ -736,8 +1182,14 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 	stat_add(lk->st.rx_pkts, 1);
 	stat_add(lk->st.rx_bytes, len);
 	if (!c->confirmed) {
+		/* The hub starts probing only now: its links' silence is
+		 * timed from here, not from the handshake, so a slow link is
+		 * not declared dead before its first probe could be answered. */
 		c->confirmed = true;
 		c->wake = now;
+		for (unsigned i = 0; i < BRAID_MAX_LINKS; i++)
+			if (c->link[i].present && c->link[i].state == LINK_UP)
+				c->link[i].last_reply = now;
 	}
 	hub_learn_path(c, id, path);
 
@@ -751,18 +1203,25 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 	case WIRE_PROBE_REPLY:
 		on_probe_reply(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
 		break;
+	case WIRE_PARITY:
+		on_parity(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		break;
+	case WIRE_NACK:
+		on_nack(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		break;
 	default:
-		/* PARITY, NACK, ACK: authenticated but not spoken yet. */
+		/* ACK: authenticated but not spoken. */
 		stat_add(c->st.malformed, 1);
 		break;
 	}
+	nack_flush(c);
 }
 
 void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len, uint64_t now)
 {
 	unsigned ids[BRAID_MAX_LINKS];
 	unsigned n;
-	uint32_t seq;
+	uint32_t seq, mask = 0;
 	bool sent = false;
 
 	c->now = now;
@@ -792,10 +1251,35 @@ void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len,
 	/* A datagram no copy of which left takes no bond sequence number:
 	 * it is counted once, here (tx_nobuf), not again as a gap there. */
 	seq = c->bond_seq;
-	for (unsigned i = 0; i < n; i++)
-		sent |= send_data(c, ids[i], seq, flow, data, len);
-	if (sent)
-		c->bond_seq++;
+	for (unsigned i = 0; i < n; i++) {
+		if (send_data(c, ids[i], seq, flow, data, len, 0)) {
+			sent = true;
+			mask |= 1u << ids[i];
+		}
+	}
+	if (!sent)
+		return;
+	c->bond_seq++;
+	if (c->p.nack)
+		recover_retx_put(c->rec, seq, flow, data, len, now);
+	if (recover_fec_on(c->rec)) {
+		int full;
+
+		if (recover_tx_opened(c->rec) == UINT64_MAX && c->p.fec_auto)
+			fec_pick_m(c);
+		full = recover_tx_add(c->rec, seq, flow, data, len, mask, now);
+		if (full == -EINVAL) {
+			/* Cannot happen while seqs are consecutive; start over. */
+			fec_close(c);
+			full = recover_tx_add(c->rec, seq, flow, data, len, mask, now);
+		}
+		stat_set(c->st.fec_k, recover_k(c->rec));
+		stat_set(c->st.fec_m, recover_tx_m(c->rec));
+		if (full == 1)
+			fec_close(c);
+		else
+			c->wake = min_u64(c->wake, fec_deadline(c));
+	}
 }
 
 static bool edge_all_down(const struct core *c)
@@ -864,6 +1348,14 @@ uint64_t core_tick(struct core *c, uint64_t now)
 		}
 	}
 
+	if (c->ready && c->confirmed && recover_fec_on(c->rec)) {
+		if (now >= fec_deadline(c))
+			fec_close(c);
+		next = min_u64(next, fec_deadline(c));
+	}
+	c->wake = UINT64_MAX;
+	nack_flush(c);
+	next = min_u64(next, c->wake);
 	next = min_u64(next, reorder_tick(c->ro, now, on_deliver, c));
 	sync_reorder_stats(c);
 	c->wake = next;
@@ -896,6 +1388,14 @@ int core_create(struct core **out, const struct core_params *p, const struct cor
 	err = reorder_create(&c->ro, &rc);
 	if (err < 0)
 		goto err_free;
+	err = recover_create(&c->rec, &(struct recover_cfg){
+		.k = p->fec_k,
+		.m = p->fec_m,
+		.fec_auto = p->fec_auto,
+		.store = p->fec_k || p->nack ? RECOVER_STORE : 0,
+	});
+	if (err < 0)
+		goto err_ro;
 	c->p = *p;
 	c->io = *io;
 	sched_init(&c->sched, p->mode);
@@ -904,6 +1404,8 @@ int core_create(struct core **out, const struct core_params *p, const struct cor
 	*out = c;
 	return 0;
 
+err_ro:
+	reorder_destroy(c->ro);
 err_free:
 	free(c);
 	return err;
@@ -914,6 +1416,7 @@ void core_destroy(struct core *c)
 	if (!c)
 		return;
 	reorder_destroy(c->ro);
+	recover_destroy(c->rec);
 	crypto_wipe(c, sizeof(*c));
 	free(c);
 }

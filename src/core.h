@@ -1,7 +1,8 @@
 /* The bond's protocol core, without I/O.
  *
  * A core is one end of a bond: the handshake and session keys, bond and
- * per-link sequencing, the link scheduler, the reorder buffer, probes and link
+ * per-link sequencing, the link scheduler, the reorder buffer, loss recovery
+ * (FEC parity and NACK retransmission, with recover.c), probes and link
  * state, and the counters. It does no I/O and reads no clock: the driver (an
  * io_uring worker in braidd, or the deterministic simulator) feeds it received
  * packets, application datagrams and the time, and the core answers through
@@ -61,6 +62,9 @@ struct core_params {
 	bool unordered;
 	uint64_t probe_interval_ns;
 	unsigned reorder_window;
+	unsigned fec_k, fec_m;		/* 0: no FEC */
+	bool fec_auto;			/* M chosen from the links' loss */
+	bool nack;			/* ask for and answer retransmissions */
 	uint8_t psk[BRAID_KEY_LEN];
 };
 

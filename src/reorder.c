@@ -38,10 +38,9 @@
  * whole budget, and giving up on it stops at the horizon: gaps above it still
  * get the budget. When the head moves to a gap that is already below the
  * horizon, its pass_at is taken as that moment: later than the truth, never
- * earlier. A grace given at t stays in force until t + grace even if a
- * shorter one follows, so a gap is never judged by a shorter grace than the
- * one it was passed under: by then that one has run out, or the gap became
- * the head later than it was passed and its pass_at is later still.
+ * earlier. The gaps a grace was given for (those below the horizon at the
+ * time) keep it even if a shorter one follows (owed[]), so a gap is never
+ * judged by a shorter grace than the one it was passed under.
  *
  * Only reorder_tick gives up on gaps whose time has run out; a push never
  * does, so a datagram that fills a gap between its deadline and the next tick
@@ -61,6 +60,7 @@
 #define REORDER_WINDOW_MIN 16u
 #define REORDER_WINDOW_MAX 65536u
 #define SEQ_ORIGIN (1ull << 32)
+#define REORDER_OWED 8
 
 _Static_assert(BRAID_PAYLOAD_MAX <= UINT16_MAX, "slot length is 16 bits");
 
@@ -81,9 +81,13 @@ struct reorder {
 	uint64_t first;		/* the session's first seq: nothing before it is expected */
 	uint64_t last_now;
 	uint64_t horizon;	/* extended; seqs below it are not coming */
-	uint64_t grace;		/* how long a gap below the horizon is held */
-	uint64_t grace_hold;	/* a longer grace still owed until grace_until */
-	uint64_t grace_until;
+	/* The graces owed: gaps below owed[i].limit were passed under
+	 * owed[i].grace. Limits rise and graces fall along the array, so the
+	 * first entry above a gap is the longest grace it is owed. */
+	struct {
+		uint64_t limit, grace;
+	} owed[REORDER_OWED];
+	unsigned nowed;
 	uint64_t pass_seq;	/* pass_at is when the horizon passed this seq */
 	uint64_t pass_at;
 	struct reorder_slot *slots;
@@ -358,16 +362,25 @@ void reorder_set_horizon(struct reorder *r, uint32_t seq, uint64_t grace_ns, uin
 	r->last_now = now;
 	if (grace_ns > r->cfg.budget_ns)
 		grace_ns = r->cfg.budget_ns;
-	r->grace = grace_ns;
-	/* What the horizon passes now is owed this grace until now + grace,
-	 * even if a shorter one is given meanwhile. */
-	if (grace_ns >= r->grace_hold || now >= r->grace_until) {
-		r->grace_hold = grace_ns;
-		r->grace_until = now + grace_ns;
-	}
 	h = extend(r, seq);
 	if (h > r->horizon)
 		r->horizon = h;
+	/* Every gap below the horizon now is owed this grace, even if a
+	 * shorter one is given before it comes up. Entries every gap has
+	 * left behind go; so do those this one covers (a limit no higher, a
+	 * grace no longer); a full array folds into its last entry, which
+	 * only lengthens a grace. */
+	while (r->nowed && r->owed[0].limit <= r->next)
+		memmove(&r->owed[0], &r->owed[1], --r->nowed * sizeof(r->owed[0]));
+	while (r->nowed && r->owed[r->nowed - 1].grace <= grace_ns)
+		r->nowed--;
+	if (r->nowed == REORDER_OWED) {
+		r->owed[r->nowed - 1].limit = r->horizon;
+	} else {
+		r->owed[r->nowed].limit = r->horizon;
+		r->owed[r->nowed].grace = grace_ns;
+		r->nowed++;
+	}
 	note_pass(r, now);
 }
 
@@ -380,14 +393,55 @@ uint64_t reorder_deadline(const struct reorder *r)
 	a = r->slots[r->fifo[r->fifo_head] & r->mask].arrival;
 	d = sat_add(a, r->cfg.budget_ns);
 	if (r->horizon > r->next && r->pass_seq == r->next) {
-		uint64_t g = r->last_now < r->grace_until && r->grace_hold > r->grace ?
-			     r->grace_hold : r->grace;
-		uint64_t e = sat_add(a > r->pass_at ? a : r->pass_at, g);
+		uint64_t g = r->cfg.budget_ns, e;
 
+		for (unsigned i = 0; i < r->nowed; i++) {
+			if (r->owed[i].limit > r->next) {
+				g = r->owed[i].grace;
+				break;
+			}
+		}
+		e = sat_add(a > r->pass_at ? a : r->pass_at, g);
 		if (e < d)
 			d = e;
 	}
 	return d;
+}
+
+bool reorder_is_missing(const struct reorder *r, uint32_t seq)
+{
+	uint64_t s;
+
+	if (!r->started || r->cfg.unordered)
+		return false;
+	s = extend(r, seq);
+	if (s < r->next || s - r->next >= r->cfg.window)
+		return false;
+	return !fifo_live(r, s);
+}
+
+bool reorder_front(const struct reorder *r, uint32_t *seq, uint64_t *arrival)
+{
+	uint64_t s;
+
+	if (!r->c.held)
+		return false;
+	s = r->fifo[r->fifo_head];
+	*seq = (uint32_t)s;
+	*arrival = r->slots[s & r->mask].arrival;
+	return true;
+}
+
+uint32_t reorder_next(const struct reorder *r)
+{
+	return (uint32_t)r->next;
+}
+
+uint64_t reorder_budget_deadline(const struct reorder *r)
+{
+	if (!r->c.held)
+		return UINT64_MAX;
+	return sat_add(r->slots[r->fifo[r->fifo_head] & r->mask].arrival, r->cfg.budget_ns);
 }
 
 uint64_t reorder_tick(struct reorder *r, uint64_t now, reorder_deliver_fn fn, void *ctx)
@@ -431,9 +485,7 @@ void reorder_reset(struct reorder *r)
 	r->horizon = 0;
 	r->pass_seq = 0;
 	r->pass_at = 0;
-	r->grace = 0;
-	r->grace_hold = 0;
-	r->grace_until = 0;
+	r->nowed = 0;
 	r->c.held = 0;
 }
 

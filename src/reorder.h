@@ -80,6 +80,19 @@ uint64_t reorder_tick(struct reorder *r, uint64_t now, reorder_deliver_fn fn, vo
  * moves forward; ignored in unordered mode and before the session's first
  * seq is known. */
 void reorder_set_horizon(struct reorder *r, uint32_t seq, uint64_t grace_ns, uint64_t now);
+/* True if seq is not here yet but still awaited: at or after the next seq
+ * to deliver, inside the window, not held. False in unordered mode. */
+bool reorder_is_missing(const struct reorder *r, uint32_t seq);
+/* The next seq to deliver (meaningless before the first push or reset_at). */
+uint32_t reorder_next(const struct reorder *r);
+/* When the oldest gap runs out of budget, whatever the horizon says
+ * (UINT64_MAX if nothing is held): a retransmission asked for must arrive
+ * before this to be of use. */
+uint64_t reorder_budget_deadline(const struct reorder *r);
+/* The held datagram that has waited longest: its seq and when it arrived.
+ * False if nothing is held. Every seq missing below it has been missing at
+ * least since then. */
+bool reorder_front(const struct reorder *r, uint32_t *seq, uint64_t *arrival);
 /* When reorder_tick next has work, UINT64_MAX if none. */
 uint64_t reorder_deadline(const struct reorder *r);
 const struct reorder_counters *reorder_counters(const struct reorder *r);

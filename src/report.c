@@ -57,7 +57,14 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 	U(b, lost); U(b, duplicates); U(b, reordered); U(b, late); U(b, auth_fail);
 	U(b, replayed); U(b, malformed); U(b, oversize); U(b, no_link); U(b, no_session);
 	U(b, tx_nobuf);
-	put(&o, "\"handshakes\":%" PRIu64 "},\"links\":[", stat_get(b->handshakes));
+	U(b, handshakes);
+	U(b, fec_k); U(b, fec_m); U(b, parity_sent); U(b, parity_rx); U(b, fec_recovered);
+	U(b, fec_unusable); U(b, nack_sent); U(b, nack_rx); U(b, nack_seqs);
+	U(b, retransmitted); U(b, retx_rx); U(b, retx_dup); U(b, fec_early);
+	/* Parity and retransmissions, in wire bytes, per wire byte of data. */
+	put(&o, "\"overhead\":%.4f},\"links\":[", stat_get(b->data_bytes) ?
+	    (double)(stat_get(b->parity_bytes) + stat_get(b->retx_bytes)) /
+	    (double)stat_get(b->data_bytes) : 0.0);
 	for (unsigned i = 0, n = 0; i < BRAID_MAX_LINKS; i++) {
 		const struct braid_link_stats *l = core_link_stats(d->core, i);
 

@@ -892,6 +892,10 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 		.unordered = cfg->unordered,
 		.probe_interval_ns = cfg->probe_interval_ns,
 		.reorder_window = cfg->reorder_window,
+		.fec_k = cfg->fec_k,
+		.fec_m = cfg->fec_m,
+		.fec_auto = cfg->fec_auto,
+		.nack = cfg->nack,
 	};
 	struct core_io io;
 	bool pktinfo;

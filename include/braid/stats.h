@@ -53,6 +53,23 @@ struct braid_bond_stats {
 	uint64_t no_session;		/* data while no session is established */
 	uint64_t tx_nobuf;		/* no free packet buffer */
 	uint64_t handshakes;		/* sessions established */
+	/* Loss recovery. */
+	uint64_t fec_k, fec_m;		/* the code of the blocks we send now (m 0: none) */
+	uint64_t parity_sent;		/* PARITY packets sent */
+	uint64_t parity_bytes;		/* their wire bytes */
+	uint64_t parity_rx;		/* PARITY packets received */
+	uint64_t fec_recovered;		/* datagrams rebuilt from parity */
+	uint64_t fec_unusable;		/* parity we could not use (another K, inconsistent) */
+	uint64_t fec_early;		/* originals that came after FEC had rebuilt them (each
+					 * also counted in duplicates) */
+	uint64_t nack_sent, nack_rx;	/* NACK packets sent / received */
+	uint64_t nack_seqs;		/* sequence numbers asked for in them */
+	uint64_t retransmitted;		/* datagrams sent again for a NACK */
+	uint64_t retx_bytes;		/* their wire bytes */
+	uint64_t retx_rx;		/* retransmissions received */
+	uint64_t retx_dup;		/* ... that were not needed: the datagram was already
+					 * here (each also counted in duplicates) */
+	uint64_t data_bytes;		/* wire bytes of first-time DATA sent (the overhead base) */
 	uint64_t session;		/* current session id, 0 if none */
 };
 

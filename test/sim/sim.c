@@ -220,6 +220,7 @@ struct side {
 	unsigned call_data_tx;
 	uint32_t call_ord;	/* ord of the datagram core_rx_app is taking, or ORD_NONE */
 	uint64_t tx_bytes;
+	uint64_t retx_tx;	/* DATA sent outside core_rx_app: NACK answers */
 	uint64_t ndeliv;
 };
 
@@ -279,6 +280,8 @@ struct sim {
 	enum sched_mode mode;
 	uint64_t budget_ns;
 	bool unordered;
+	unsigned fec_k, fec_m;	/* 0: no FEC */
+	bool nack;
 	uint64_t probe_ns;
 	unsigned nlinks;
 	struct sim_link link[SIM_MAX_LINKS];
@@ -782,12 +785,17 @@ static void io_tx_send(void *ctx, unsigned li, uint8_t *buf, size_t len, const s
 		return;
 	}
 	if (buf[1] == WIRE_DATA) {
-		if (sd->call_ord == ORD_NONE) {
-			/* Only core_rx_app has a datagram to send. */
+		if (sd->call_ord != ORD_NONE) {
+			sd->call_data_tx++;
+		} else if (s->nack) {
+			/* Only core_rx_app has a new datagram to send; outside
+			 * it, only a retransmission (checked against the
+			 * core's count at the end). */
+			sd->retx_tx++;
+		} else {
 			violation(s, "%s sent a DATA packet outside core_rx_app", sd->name);
 			return;
 		}
-		sd->call_data_tx++;
 	}
 	sd->tx_bytes += len;
 	hash_u64(&s->hash, s->now ^ ((uint64_t)sd->id << 60) ^ ((uint64_t)li << 56) ^
@@ -881,7 +889,10 @@ static void io_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len
 		return;
 	}
 	delay = s->now - r->send_ns;
-	bound = s->dmax_ns + (s->unordered ? 0 : s->budget_ns) + SIM_SLACK_NS;
+	/* A datagram rebuilt or sent again arrives late and may then wait up
+	 * to the budget again behind a gap before it. */
+	bound = s->dmax_ns + (s->unordered ? 0 : s->budget_ns) + SIM_SLACK_NS +
+		(s->fec_k || s->nack ? s->budget_ns : 0);
 	if (delay > bound) {
 		violation(s, "%s delivered flow %u seq %u after %.3f ms, more than the bound "
 			  "%.3f ms (max link delay %.3f + budget %.3f + slack)", sd->name, flow,
@@ -1434,6 +1445,59 @@ static void sc_unordered(struct sim *s)
 	links_each(s, set_loss, 0.01);
 }
 
+/* Loss recovery. Each runs on the lossy links of sc_loss (5% each way, FIFO)
+ * or sc_burst with a budget that leaves room for a round trip. */
+static void sc_fec(struct sim *s)
+{
+	sc_loss(s);
+	s->budget_ns = 100 * NS_PER_MS;
+	s->fec_k = 8;
+	s->fec_m = 2;
+}
+
+static void sc_nack(struct sim *s)
+{
+	sc_loss(s);
+	s->budget_ns = 150 * NS_PER_MS;
+	s->nack = true;
+}
+
+static void sc_fec_nack(struct sim *s)
+{
+	sc_fec(s);
+	s->budget_ns = 150 * NS_PER_MS;
+	s->nack = true;
+}
+
+static void sc_fec_burst(struct sim *s)
+{
+	sc_burst(s);
+	s->budget_ns = 150 * NS_PER_MS;
+	s->fec_k = 8;
+	s->fec_m = 2;
+	s->nack = true;
+}
+
+/* Pure reordering between and inside links, no loss: recovery must not
+ * mistake it for loss (no NACK answered with a copy that arrives twice) and
+ * nothing may be lost. */
+static void sc_fec_reorder(struct sim *s)
+{
+	sc_reorder(s);
+	s->fec_k = 8;
+	s->fec_m = 2;
+	s->nack = true;
+}
+
+static void sc_fec_blackout(struct sim *s)
+{
+	sc_blackout(s);
+	s->budget_ns = 150 * NS_PER_MS;
+	s->fec_k = 8;
+	s->fec_m = 2;
+	s->nack = true;
+}
+
 static void sc_nobuf(struct sim *s)
 {
 	sc_clean(s);
@@ -1546,6 +1610,96 @@ static void ck_failover(struct sim *s)
 	}
 }
 
+/* What every loss recovery scenario checks, each way: what the core says it
+ * retransmitted is what the driver saw leave outside core_rx_app; the only
+ * duplicates are originals that FEC had already rebuilt and needless
+ * retransmissions, and those are rare (a loss FEC repaired is not also
+ * retransmitted; what is only overtaken is not asked for; a few early in a
+ * session, while the links' delays are still being learnt, are allowed);
+ * and the residual loss in the steady state is at most max_ppm of what was
+ * sent. Without recovery these links lose 5%. */
+static void ck_recovery(struct sim *s, uint64_t max_ppm, bool want_fec, bool want_retx)
+{
+	uint64_t lost = 0, sent = 0;
+
+	for (unsigned d = 0; d < 2 && !s->failed; d++) {
+		const struct braid_bond_stats *tx = bond(s, d), *rx = bond(s, 1 - d);
+		const char *a = s->side[d].name, *b = s->side[1 - d].name;
+		const struct dirstate *ds = &s->dir[d];
+
+		/* The steady state: from 2 s in, when the links' delays and
+		 * round trips are known. Both ways together: the hub's
+		 * direction carries a few hundred datagrams, too few to judge
+		 * a rate alone. */
+		for (unsigned fi = 0; fi < ds->nflows; fi++) {
+			for (uint32_t q = 0; q < ds->flow[fi].nsent; q++) {
+				const struct rec *r = &ds->flow[fi].rec[q];
+
+				if (r->send_ns < s->t0 + 2 * NS_PER_S ||
+				    (r->state != REC_SENT && r->state != REC_DELIVERED))
+					continue;
+				sent++;
+				lost += r->state != REC_DELIVERED;
+			}
+		}
+		if (stat_get(tx->retransmitted) != s->side[d].retx_tx)
+			violation(s, "%s counts %" PRIu64 " retransmissions, the network saw %" PRIu64,
+				  a, stat_get(tx->retransmitted), s->side[d].retx_tx);
+		else if (stat_get(rx->retx_dup) > 3 + stat_get(tx->retransmitted) / 50)
+			violation(s, "%s->%s: %" PRIu64 " of %" PRIu64 " retransmissions were not "
+				  "needed (the datagram was recovered, or not lost)", a, b,
+				  stat_get(rx->retx_dup), stat_get(tx->retransmitted));
+		else if (stat_get(rx->duplicates) != stat_get(rx->fec_early) + stat_get(rx->retx_dup))
+			violation(s, "%s->%s: %" PRIu64 " duplicates, of which only %" PRIu64
+				  " are originals overtaken by FEC and %" PRIu64 " needless "
+				  "retransmissions", a, b, stat_get(rx->duplicates),
+				  stat_get(rx->fec_early), stat_get(rx->retx_dup));
+		else if (want_fec && !stat_get(rx->fec_recovered))
+			violation(s, "%s->%s: FEC recovered nothing", a, b);
+		else if (want_retx && !stat_get(tx->retransmitted))
+			violation(s, "%s->%s: nothing was retransmitted", a, b);
+	}
+	if (!s->failed && lost * 1000000 > max_ppm * sent)
+		violation(s, "%" PRIu64 " of %" PRIu64 " datagrams sent after 2 s lost, above %"
+			  PRIu64 " ppm", lost, sent, max_ppm);
+}
+
+static void ck_fec(struct sim *s)
+{
+	ck_recovery(s, 25000, true, false);
+}
+
+static void ck_nack(struct sim *s)
+{
+	ck_recovery(s, 20000, false, true);
+}
+
+static void ck_fec_nack(struct sim *s)
+{
+	ck_recovery(s, 8000, true, false);
+}
+
+static void ck_fec_burst(struct sim *s)
+{
+	ck_recovery(s, 30000, true, false);
+}
+
+static void ck_fec_reorder(struct sim *s)
+{
+	ck_reorder(s);
+	ck_recovery(s, 0, false, false);
+	for (unsigned d = 0; d < 2 && !s->failed; d++)
+		if (stat_get(bond(s, d)->nack_sent))
+			violation(s, "%s sent %" PRIu64 " NACKs over links that lose nothing",
+				  s->side[d].name, stat_get(bond(s, d)->nack_sent));
+}
+
+static void ck_fec_blackout(struct sim *s)
+{
+	ck_blackout(s);
+	ck_recovery(s, 1000000, false, false);
+}
+
 static void ck_dup(struct sim *s)
 {
 	ck_clean(s);
@@ -1615,6 +1769,13 @@ static const struct scenario scenarios[] = {
 	{ "failover", "failover mode, the primary dark for a while: traffic moves and returns",
 	  sc_failover, ck_failover },
 	{ "unordered", "unordered bond over reordering links with 1% loss", sc_unordered, NULL },
+	{ "fec", "FEC 8:2 over 5% loss on every link direction", sc_fec, ck_fec },
+	{ "nack", "NACK retransmission over 5% loss, 150 ms budget", sc_nack, ck_nack },
+	{ "fec-nack", "FEC 8:2 and NACK over 5% loss", sc_fec_nack, ck_fec_nack },
+	{ "fec-burst", "FEC 8:2 and NACK over Gilbert-Elliott bursts", sc_fec_burst, ck_fec_burst },
+	{ "fec-reorder", "FEC and NACK over reordering links without loss: nothing asked for",
+	  sc_fec_reorder, ck_fec_reorder },
+	{ "fec-blackout", "FEC and NACK, link1 dark for 2 s", sc_fec_blackout, ck_fec_blackout },
 	{ "nobuf", "6 tx buffers per core held 1 ms each, bursty senders", sc_nobuf, ck_nobuf },
 	{ "nat", "link1's public address at the edge changes mid-run", sc_nat, ck_nat },
 	{ "sizes", "datagrams up to BRAID_PAYLOAD_MAX + 64 bytes", sc_sizes, ck_sizes },
@@ -1766,6 +1927,16 @@ static void print_link_stats(const struct sim *s)
 		       stat_get(b->late), stat_get(b->auth_fail), stat_get(b->replayed),
 		       stat_get(b->malformed), stat_get(b->no_session), stat_get(b->no_link),
 		       stat_get(b->tx_nobuf), stat_get(b->oversize));
+		if (s->fec_k || s->nack)
+			printf("    recovery: fec %" PRIu64 ":%" PRIu64 " parity_sent=%" PRIu64
+			       " parity_rx=%" PRIu64 " recovered=%" PRIu64 " early=%" PRIu64
+			       " nack_sent=%" PRIu64 " nack_rx=%" PRIu64 " asked=%" PRIu64
+			       " retransmitted=%" PRIu64 " retx_rx=%" PRIu64 " retx_dup=%" PRIu64 "\n",
+			       stat_get(b->fec_k), stat_get(b->fec_m), stat_get(b->parity_sent),
+			       stat_get(b->parity_rx), stat_get(b->fec_recovered),
+			       stat_get(b->fec_early), stat_get(b->nack_sent), stat_get(b->nack_rx),
+			       stat_get(b->nack_seqs), stat_get(b->retransmitted),
+			       stat_get(b->retx_rx), stat_get(b->retx_dup));
 		for (unsigned li = 0; li < s->nlinks; li++) {
 			const struct braid_link_stats *ls = core_link_stats(s->side[d].core, li);
 
@@ -1919,6 +2090,9 @@ static int sim_setup(struct sim *s)
 		cp.unordered = s->unordered;
 		cp.probe_interval_ns = s->probe_ns;
 		cp.reorder_window = s->window;
+		cp.fec_k = s->fec_k;
+		cp.fec_m = s->fec_m;
+		cp.nack = s->nack;
 		for (unsigned i = 0; i < BRAID_KEY_LEN; i++)
 			cp.psk[i] = (uint8_t)(s->seed * 131 + i * 7);
 		err = core_create(&sd->core, &cp, &io);

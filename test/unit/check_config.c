@@ -489,6 +489,19 @@ static const struct bad {
 	{ BOND("stats-interval = 3600001ms"), 4, "out of range" },
 	/* booleans */
 	{ BOND("unordered = maybe"), 4, "unordered 'maybe' is not a boolean" },
+	{ BOND("fec = on"), 4, "fec 'on' must be off, auto, or K:M" },
+	{ BOND("fec = 8"), 4, "fec '8' must be off" },
+	{ BOND("fec = 8:"), 4, "fec '8:' must be off" },
+	{ BOND("fec = :2"), 4, "fec ':2' must be off" },
+	{ BOND("fec = 0:2"), 4, "fec '0:2' must be off" },
+	{ BOND("fec = 8:0"), 4, "fec '8:0' must be off" },
+	{ BOND("fec = 33:2"), 4, "fec '33:2' must be off" },
+	{ BOND("fec = 8:9"), 4, "fec '8:9' must be off" },
+	{ BOND("fec = 8:2x"), 4, "fec '8:2x' must be off" },
+	{ BOND("fec = 8 : 2"), 4, "fec '8 : 2' must be off" },
+	{ BOND("fec = -8:2"), 4, "fec '-8:2' must be off" },
+	{ BOND("fec = 99999999999999999999:2"), 4, "must be off" },
+	{ BOND("nack = sometimes"), 4, "nack 'sometimes' is not a boolean" },
 	{ BOND("unordered = Yes"), 4, "is not a boolean" },
 	{ BOND("spin = 2"), 4, "spin '2' is not a boolean" },
 	{ BOND("sqpoll = y"), 4, "is not a boolean" },
@@ -575,6 +588,33 @@ static const struct bad {
 	{ BOND("cpus = 0-2\nworkers = 2"), 4, "cpus lists 3 CPUs but workers is 2" },
 	{ BOND("sqpoll-cpu = 1"), 4, "sqpoll-cpu is set but sqpoll is off" },
 };
+
+/* fec = off | K:M | auto, nack = bool, and their defaults. */
+START_TEST(test_fec_nack)
+{
+	static const struct {
+		const char *text;
+		unsigned k, m;
+		bool is_auto, nack;
+	} ok[] = {
+		{ BOND(""), 0, 0, false, true },
+		{ BOND("fec = off"), 0, 0, false, true },
+		{ BOND("fec = 8:2\nnack = no"), 8, 2, false, false },
+		{ BOND("fec = 1:1"), 1, 1, false, true },
+		{ BOND("fec = 32:8"), 32, 8, false, true },
+		{ BOND("fec = auto\nnack = on"), CONFIG_FEC_AUTO_K, 0, true, true },
+	};
+	struct braid_config cfg;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(parse(ok[i].text, &cfg) == 0, "%zu: %s", i, err);
+		ck_assert_uint_eq(cfg.fec_k, ok[i].k);
+		ck_assert_uint_eq(cfg.fec_m, ok[i].m);
+		ck_assert(cfg.fec_auto == ok[i].is_auto);
+		ck_assert(cfg.nack == ok[i].nack);
+	}
+}
+END_TEST
 
 START_TEST(test_bad)
 {
@@ -941,6 +981,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_good_edge);
+	tcase_add_test(tc, test_fec_nack);
 	tcase_add_test(tc, test_good_hub);
 	tcase_add_test(tc, test_examples);
 	tcase_add_test(tc, test_line_ends);
