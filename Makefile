@@ -3,7 +3,8 @@
 #   make            build braidd, the tools and the test programs
 #   make check      install missing Debian packages, build, run every test
 #   make demo       install, build, run an edge and a hub over 3 links with live stats
-#   make bench      latency benchmark: braid vs two bare forwarders vs direct (JSON out)
+#   make bench      benchmarks: scenario table (braid vs direct, forwarders, librist over
+#                   emulated links), loopback latency/throughput/CPU, FEC (JSON + PNG out)
 #   make SANITIZE=address,undefined check   the same tests under ASan + UBSan
 #
 # Variables: V=1 (show commands), WERROR=1 (warnings are errors; CI sets it),
@@ -149,13 +150,29 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(B)
 
-bench: deps
+# The scenario table (braid against a direct path, two forwarders and
+# librist over emulated links), then loopback latency, throughput, CPU and
+# instructions per datagram, then the FEC codec. Results in bench-results/.
+bench: bench-deps
+	$(MAKE) --no-print-directory all
+	@scripts/bench-scenarios.sh $(B)
+	@scripts/bench-latency.sh $(B)
+	@$(B)/braid-fecbench --json bench-results/fec.json
+
+bench-scenarios: bench-deps
+	$(MAKE) --no-print-directory all
+	@scripts/bench-scenarios.sh $(B)
+
+bench-latency: bench-deps
 	$(MAKE) --no-print-directory all
 	@scripts/bench-latency.sh $(B)
+
+bench-deps:
+	@scripts/deps.sh bench
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test unit demo bench fuzz clean
+.PHONY: all deps check test unit demo bench bench-scenarios bench-latency bench-deps fuzz clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -366,12 +366,20 @@ CG_SECONDS=4
 cg_total() { # name port count -- relay command...
 	local name=$1 port=$2 count=$3 pid echoed
 	shift 4
-	valgrind --tool=callgrind --log-file="$TMP/cg-$name-$count.vg" \
+	# --fair-sched: without it the worker thread, blocked in io_uring_enter,
+	# can keep the main thread (signals, stats) from ever running.
+	valgrind --tool=callgrind --fair-sched=yes --log-file="$TMP/cg-$name-$count.vg" \
 		--callgrind-out-file="$TMP/cg-$name-$count.out" "$@" 2>"$TMP/cg-$name-$count.log" &
 	pid=$!
 	PIDS+=("$pid")
 	if [[ $name == braid* ]]; then
-		wait_ready "$TMP/cg-$name-$count.log" "$pid"
+		# Under valgrind the periodic stats lines may not come; the
+		# links coming up (probes answered, so a session) will.
+		for _ in $(seq 1 150); do
+			[ "$(grep -c 'link l[0-9] is up' "$TMP/cg-$name-$count.log" 2>/dev/null)" -ge 3 ] && break
+			kill -0 "$pid" 2>/dev/null || die "braidd under callgrind exited early"
+			sleep 0.1
+		done
 	else
 		for _ in $(seq 1 100); do
 			ss -Hlun "sport = :$port" | grep -q . && break

@@ -3,12 +3,17 @@
 # is missing. Every package is named here; nothing is fetched from elsewhere.
 set -euo pipefail
 
+#   scripts/deps.sh          what `make` and `make check` need
+#   scripts/deps.sh bench    that, and what `make bench` compares with and plots
 pkgs=(
 	build-essential pkg-config
 	liburing-dev libisal-dev libjemalloc-dev libsodium-dev
 	check libsubunit-dev
 	iproute2 sockperf procps jq valgrind
 )
+if [ "${1:-}" = bench ]; then
+	pkgs+=(rist-tools gnuplot-nox)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
