@@ -9,7 +9,7 @@
 #   forwarders  send -> udpfwd -> link 1 -> udpfwd -> recv   (one path: the floor)
 #   braid-agg   send -> braidd edge =links 1..3=> braidd hub -> recv, mode aggregate
 #               (NACK on, the default; no FEC)
-#   braid-fec   the same with fec = 8:2
+#   braid-fec   the same with fec = 8:2 (BENCH_FEC)
 #   braid-dup   the same as braid-agg, mode duplicate
 #   librist     send -> ristsender =links 1..3=> ristreceiver -> recv (main
 #               profile, load sharing by weight, ARQ buffer = the latency budget)
@@ -31,7 +31,8 @@
 # braid-linkem is the network here and is not counted.
 #
 # Environment: BENCH_SCEN_SECONDS (default 8), BENCH_SCEN_RATE (1000),
-# BENCH_SCEN_SIZE (1000), BENCH_SCEN_BUDGET_MS (100), BENCH_SCENARIOS
+# BENCH_SCEN_SIZE (1000), BENCH_SCEN_BUDGET_MS (100), BENCH_FEC (braid-fec's
+# code, default 8:2), BENCH_SCENARIOS
 # (default: all five), BENCH_SYSTEMS (default: all five), BENCH_OUT
 # (default bench-results), BENCH_KEEP=1 (keep the logs).
 # Writes BENCH_OUT/scenarios.json and, with gnuplot, the plots
@@ -49,6 +50,7 @@ BUDGET=${BENCH_SCEN_BUDGET_MS:-100}
 SCENARIOS=${BENCH_SCENARIOS:-lossless loss5 hetero blackout bursty loss5-2ms}
 SYSTEMS=${BENCH_SYSTEMS:-direct forwarders braid-agg braid-fec braid-dup librist}
 OUT=${BENCH_OUT:-bench-results}
+FEC=${BENCH_FEC:-8:2}		# the code braid-fec uses
 LEAD=2		# seconds from link emulator start to the first datagram
 STATS_MS=200	# braidd stats interval: the per-link series' resolution
 
@@ -198,7 +200,7 @@ run() {
 	braid-agg | braid-fec | braid-dup)
 		local mode=aggregate fec=off
 		[ "$sys" = braid-dup ] && mode=duplicate
-		[ "$sys" = braid-fec ] && fec=8:2
+		[ "$sys" = braid-fec ] && fec=$FEC
 		braid_conf hub "$mode" "$sc" "$fec" >"$p.hub.conf"
 		braid_conf edge "$mode" "$sc" "$fec" >"$p.edge.conf"
 		bg "$p.hub.log" "$B/braidd" -c "$p.hub.conf"
@@ -268,14 +270,15 @@ for sc in $SCENARIOS; do
 	done
 done
 
-jq -s --argjson rate "$RATE" --argjson size "$SIZE" --argjson secs "$SECS" --argjson budget "$BUDGET" '
+jq -s --argjson rate "$RATE" --argjson size "$SIZE" --argjson secs "$SECS" --argjson budget "$BUDGET" \
+	--arg fec "$FEC" '
 	{traffic: {rate_pps: $rate, size: $size, seconds: $secs}, budget_ms: $budget,
 	 links: {lossless: "3 x 10 ms", loss5: "3 x 10 ms, 5% random loss",
 		 hetero: "10/5/2 Mbit/s at 20/40/80 ms, 256 KiB queues",
 		 blackout: "3 x 10 ms, link 1 dark for 2 s from 3 s into the traffic",
 		 bursty: "3 x 10 ms, Gilbert-Elliott p=0.0105 r=0.2 (bursts of 5, ~5% loss)",
 		 "loss5-2ms": "3 x 2 ms, 5% random loss"},
-	 braid: "braid-agg and braid-dup: nack = yes (the default), fec = off; braid-fec: aggregate, fec = 8:2, nack = yes",
+	 braid: ("braid-agg and braid-dup: nack = yes (the default), fec = off; braid-fec: aggregate, fec = " + $fec + ", nack = yes"),
 	 single_path_systems_use: "link 1",
 	 cpu: "user+system of the relay pair, all threads, /proc/PID/task/*/schedstat",
 	 results: .}' "$TMP/results.jsonl" >"$OUT/scenarios.json"
