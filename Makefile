@@ -7,6 +7,9 @@
 #                   emulated links), loopback latency/throughput/CPU, FEC (JSON + PNG out)
 #   make SANITIZE=address,undefined check   the same tests under ASan + UBSan
 #
+#   make install    braidd, braid-linkem, braid-bench, the systemd unit, man pages and
+#                   example configs, under PREFIX (default /usr/local) and DESTDIR
+#
 # Variables: V=1 (show commands), WERROR=1 (warnings are errors; CI sets it),
 # SANITIZE=..., PREFIX, DESTDIR.
 
@@ -100,9 +103,16 @@ $(SCHED_LIB) $(FEC_LIB) $(CORE_LIB):
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
+# braidd tells systemd when it is ready and that it is alive (sd_notify),
+# when libsystemd is there to build with.
+SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
+ifneq ($(SYSTEMD_LIBS),)
+$(B)/src/main.o: override CFLAGS += -DBRAID_SYSTEMD $(shell $(PKG_CONFIG) --cflags libsystemd)
+endif
+
 $(BRAIDD): $(B)/src/main.o $(ALL_LIBS)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(JEMALLOC_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(SYSTEMD_LIBS) $(JEMALLOC_LIBS)
 
 $(B)/%: $(B)/tools/%.o $(ALL_LIBS)
 	$(call say,LD,$@)
@@ -170,9 +180,30 @@ bench-latency: bench-deps
 bench-deps:
 	@scripts/deps.sh bench
 
+# --- install ----------------------------------------------------------------
+# PREFIX (default /usr/local) and DESTDIR as usual; the unit goes where
+# systemd looks for it under PREFIX, the examples to /etc/braid (never
+# overwriting a config: they end in .example).
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man
+UNITDIR := $(PREFIX)/lib/systemd/system
+CONFDIR ?= /etc/braid
+INSTALL_TOOLS := $(B)/braid-linkem $(B)/braid-bench
+
+install: $(BRAIDD) $(INSTALL_TOOLS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(BRAIDD) $(INSTALL_TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/braidd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/braid.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	sed 's#@BINDIR@#$(BINDIR)#g' systemd/braidd@.service >$(DESTDIR)$(UNITDIR)/braidd@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/braidd@.service
+	install -m 0644 docs/examples/edge.conf $(DESTDIR)$(CONFDIR)/edge.conf.example
+	install -m 0644 docs/examples/hub.conf $(DESTDIR)$(CONFDIR)/hub.conf.example
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test unit demo bench bench-scenarios bench-latency bench-deps fuzz clean
+.PHONY: all deps check test unit demo bench bench-scenarios bench-latency bench-deps fuzz install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -8,8 +8,8 @@ set -euo pipefail
 pkgs=(
 	build-essential pkg-config
 	liburing-dev libisal-dev libjemalloc-dev libsodium-dev
-	check libsubunit-dev
-	iproute2 sockperf procps jq valgrind
+	check libsubunit-dev libsystemd-dev systemd
+	iproute2 sockperf procps jq valgrind socat groff-base
 )
 if [ "${1:-}" = bench ]; then
 	pkgs+=(rist-tools gnuplot-nox)

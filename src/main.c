@@ -1,19 +1,93 @@
 /* braidd: the bonding relay daemon. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#ifdef BRAID_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "config.h"
 #include "crypto.h"
 #include "log.h"
+#include "braid/stats.h"
 #include "report.h"
 #include "worker.h"
 
 #define BRAID_VERSION "0.1.0"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- systemd (Type=notify) -------------------------------------------------
+ * READY once the sockets and rings are set up; WATCHDOG only while every
+ * worker keeps turning: its loop count moved within WORKER_STALL_NS (an idle
+ * worker still wakes for its timers at least once a second), so a wedged
+ * worker gets the service restarted; STOPPING on the way out. Without
+ * libsystemd, or when not started by systemd, these do nothing. */
+#define WORKER_STALL_NS 3000000000ull
+static uint64_t wd_ns;		/* half the watchdog interval; 0 = none */
+static uint64_t loops[BRAID_MAX_WORKERS], moved_at[BRAID_MAX_WORKERS];
+
+static void notify_ready(const struct braidd *d)
+{
+#ifdef BRAID_SYSTEMD
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec)
+		wd_ns = usec * 1000 / 2;
+	for (unsigned i = 0; i < d->nworkers && i < BRAID_MAX_WORKERS; i++) {
+		loops[i] = stat_get(braidd_worker_stats(d, i)->loops);
+		moved_at[i] = mono_ns();
+	}
+	sd_notifyf(0, "READY=1\nSTATUS=%s, %u link%s, %u worker%s",
+		   d->cfg.role == ROLE_EDGE ? "edge" : "hub", d->cfg.nlinks,
+		   d->cfg.nlinks == 1 ? "" : "s", d->nworkers, d->nworkers == 1 ? "" : "s");
+#else
+	(void)d;
+#endif
+}
+
+static void notify_watchdog(const struct braidd *d, uint64_t now)
+{
+	bool alive = true;
+
+	for (unsigned i = 0; i < d->nworkers && i < BRAID_MAX_WORKERS; i++) {
+		uint64_t n = stat_get(braidd_worker_stats(d, i)->loops);
+
+		if (n != loops[i]) {
+			loops[i] = n;
+			moved_at[i] = now;
+		} else if (now - moved_at[i] > WORKER_STALL_NS) {
+			log_warn("worker %u has not turned for %llu ms: no watchdog ping", i,
+				 (unsigned long long)((now - moved_at[i]) / 1000000));
+			alive = false;
+		}
+	}
+#ifdef BRAID_SYSTEMD
+	if (alive)
+		sd_notify(0, "WATCHDOG=1");
+#else
+	(void)alive;
+#endif
+}
+
+static void notify_stopping(void)
+{
+#ifdef BRAID_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
+}
 
 static void usage(FILE *f)
 {
@@ -60,6 +134,7 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	bool check = false;
 	char err[512];
+	uint64_t next_stats, next_wd;
 	sigset_t sigs;
 	int opt, r;
 
@@ -132,19 +207,39 @@ int main(int argc, char **argv)
 		 d.nworkers, d.nworkers == 1 ? "" : "s", sched_mode_name(d.cfg.mode),
 		 (unsigned long long)(d.cfg.budget_ns / 1000000));
 
+	notify_ready(&d);
+	next_stats = mono_ns() + d.cfg.stats_interval_ns;
+	next_wd = mono_ns() + wd_ns;
 	for (;;) {
-		uint64_t iv = d.cfg.stats_interval_ns ? d.cfg.stats_interval_ns : 1000000000ull;
-		struct timespec ts = { .tv_sec = (time_t)(iv / 1000000000ull),
-				       .tv_nsec = (long)(iv % 1000000000ull) };
-		int sig = sigtimedwait(&sigs, NULL, &ts);
+		uint64_t now = mono_ns(), until = now + 1000000000ull, iv;
+		struct timespec ts;
+		int sig;
 
+		if (d.cfg.stats_interval_ns && next_stats < until)
+			until = next_stats;
+		if (wd_ns && next_wd < until)
+			until = next_wd;
+		iv = until > now ? until - now : 0;
+		ts = (struct timespec){ .tv_sec = (time_t)(iv / 1000000000ull),
+					.tv_nsec = (long)(iv % 1000000000ull) };
+		sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: draining", sig);
 			break;
 		}
-		if (sig < 0 && errno == EAGAIN && d.cfg.stats_interval_ns)
+		now = mono_ns();
+		if (d.cfg.stats_interval_ns && now >= next_stats) {
 			print_stats(&d);
+			next_stats += d.cfg.stats_interval_ns;
+			if (next_stats <= now)
+				next_stats = now + d.cfg.stats_interval_ns;
+		}
+		if (wd_ns && now >= next_wd) {
+			notify_watchdog(&d, now);
+			next_wd = now + wd_ns;
+		}
 	}
+	notify_stopping();
 	braidd_stop(&d);
 	print_stats(&d);
 	braidd_teardown(&d);
