@@ -188,13 +188,15 @@ BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man
 UNITDIR := $(PREFIX)/lib/systemd/system
 CONFDIR ?= /etc/braid
-INSTALL_TOOLS := $(B)/braid-linkem $(B)/braid-bench
+INSTALL_TOOLS := $(B)/braidctl $(B)/braid-linkem $(B)/braid-bench
 
 install: $(BRAIDD) $(INSTALL_TOOLS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
 	install -m 0755 $(BRAIDD) $(INSTALL_TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 man/braidd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/braidctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/braid.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	sed 's#@BINDIR@#$(BINDIR)#g' systemd/braidd@.service >$(DESTDIR)$(UNITDIR)/braidd@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/braidd@.service

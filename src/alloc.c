@@ -7,6 +7,21 @@
 int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 	__attribute__((weak));
 
+bool alloc_process_bytes(uint64_t *allocated, uint64_t *resident)
+{
+	uint64_t epoch = 1;
+	size_t a = 0, r = 0, len = sizeof(size_t);
+
+	if (!mallctl || mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch)) != 0)
+		return false;
+	if (mallctl("stats.allocated", &a, &len, NULL, 0) != 0 ||
+	    mallctl("stats.resident", &r, &len, NULL, 0) != 0)
+		return false;
+	*allocated = a;
+	*resident = r;
+	return true;
+}
+
 const uint64_t *alloc_thread_counter(void)
 {
 	uint64_t *p = NULL;

@@ -2,6 +2,7 @@
 #ifndef BRAID_ALLOC_H
 #define BRAID_ALLOC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A pointer to the calling thread's running count of bytes allocated, kept by
@@ -9,5 +10,8 @@
  * (the sanitizer build). Reading it costs a load, so a worker can prove, in
  * steady state, that it allocates nothing. */
 const uint64_t *alloc_thread_counter(void);
+/* The process's bytes allocated and resident by jemalloc's count (it
+ * refreshes its statistics first); false without jemalloc. */
+bool alloc_process_bytes(uint64_t *allocated, uint64_t *resident);
 
 #endif

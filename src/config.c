@@ -66,6 +66,8 @@ struct key_def {
 static const struct key_def keys[] = {
 	{ "role",           SEC_BOND, K_ROLE,     B(role) },
 	{ "key",            SEC_BOND, K_PATH,     B(key_path) },
+	{ "control",        SEC_BOND, K_PATH,     B(control_path),
+	  0, sizeof(((struct braid_config *)0)->control_path) - 1 },
 	{ "mode",           SEC_BOND, K_MODE,     B(mode) },
 	{ "latency",        SEC_BOND, K_DURATION, B(budget_ns),
 	  NS_PER_MS, 10 * NS_PER_S, "1ms..10s" },
@@ -453,9 +455,9 @@ static int set_value(struct parser *p, const struct key_def *k, char *v)
 				    k->name, clip(v, c));
 		return 0;
 	case K_PATH:
-		if (strlen(v) >= PATH_MAX)
-			return fail(p, p->line, "%s: path longer than %d bytes",
-				    k->name, PATH_MAX - 1);
+		if (strlen(v) > (k->max ? k->max : PATH_MAX - 1))
+			return fail(p, p->line, "%s: path longer than %llu bytes", k->name,
+				    (unsigned long long)(k->max ? k->max : PATH_MAX - 1));
 		strcpy((char *)field, v);
 		return 0;
 	case K_MODE:

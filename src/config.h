@@ -1,6 +1,6 @@
 /* braidd's configuration file: INI style.
  *
- *   [bond]   role, key, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
+ *   [bond]   role, key, control, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
  *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
  *            stats-interval, max-flows, reorder-window
  *   [app]    listen (edge), destination (hub)
@@ -45,6 +45,7 @@ struct link_config {
 struct braid_config {
 	enum braid_role role;
 	char key_path[PATH_MAX];
+	char control_path[108];		/* control socket; "" = /run/braid/NAME.sock */
 	enum sched_mode mode;		/* default aggregate */
 	uint64_t budget_ns;		/* latency = ..., default 20ms, 1ms..10s */
 	bool unordered;			/* default no */

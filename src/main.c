@@ -2,11 +2,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef BRAID_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -14,6 +20,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "ctl.h"
 #include "log.h"
 #include "braid/stats.h"
 #include "report.h"
@@ -89,6 +96,171 @@ static void notify_stopping(void)
 #endif
 }
 
+/* --- the control socket -------------------------------------------------------
+ * A UNIX stream socket, mode 0660, served by this (main) thread only, one
+ * request per connection (ctl.h): the workers are never stopped or touched,
+ * the counters are read as the stats line reads them. Peers are checked with
+ * SO_PEERCRED: root, our own user, or our group. */
+#define CTL_IO_MS 500
+#define CTL_REPLY_MAX (256u << 10)
+
+/* The default path: /run/braid/NAME.sock for config NAME.conf. */
+static void ctl_default_path(const char *config, char *out, size_t len)
+{
+	const char *base = strrchr(config, '/');
+	size_t n;
+
+	base = base ? base + 1 : config;
+	n = strlen(base);
+	if (n > 5 && strcmp(base + n - 5, ".conf") == 0)
+		n -= 5;
+	snprintf(out, len, "/run/braid/%.*s.sock", (int)n, base);
+}
+
+static int ctl_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)];
+	char *slash;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "control socket directory %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "control socket: %s", strerror(errno));
+		return -errno;
+	}
+	unlink(path);	/* a socket left by a braidd that died */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
+	    listen(fd, 16) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Reads one request line within CTL_IO_MS; its length, or a negative errno. */
+static ssize_t ctl_read(int fd, char *buf, size_t len)
+{
+	uint64_t end = mono_ns() + CTL_IO_MS * 1000000ull;
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = mono_ns();
+		ssize_t n;
+
+		if (now >= end)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)((end - now) / 1000000u) + 1) <= 0)
+			continue;
+		n = read(fd, buf + got, len - got);
+		if (n == 0)
+			return -EMSGSIZE;	/* closed before a newline */
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+		if (memchr(buf + got - (size_t)n, '\n', (size_t)n))
+			return (ssize_t)got;
+	}
+	return -EMSGSIZE;
+}
+
+static void ctl_write_all(int fd, const char *p, size_t n)
+{
+	uint64_t end = mono_ns() + CTL_IO_MS * 1000000ull;
+
+	while (n) {
+		struct pollfd pf = { .fd = fd, .events = POLLOUT };
+		ssize_t w;
+
+		if (mono_ns() >= end)
+			return;
+		w = write(fd, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+			poll(&pf, 1, 50);
+		} else {
+			return;
+		}
+	}
+}
+
+/* Serves one connection, start to end. */
+static void ctl_serve(const struct braidd *d, int lfd)
+{
+	static char reply[CTL_REPLY_MAX];
+	char req[CTL_LINE_MAX + 1];
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+	struct ctl_req r;
+	size_t off, n = 0;
+	ssize_t got;
+	int fd, err = 0;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 ||
+	    (cr.uid != 0 && cr.uid != geteuid() && cr.gid != getegid())) {
+		err = EACCES;
+	} else {
+		got = ctl_read(fd, req, sizeof(req));
+		err = got < 0 ? (int)-got : -ctl_parse(req, (size_t)got, &r);
+	}
+	off = (size_t)snprintf(reply, sizeof(reply), "%d %s\n", err, ctl_errname(err));
+	if (!err) {
+		switch (r.cmd) {
+		case CTL_STATS:
+			n = report_text(d, reply + off, sizeof(reply) - off);
+			break;
+		case CTL_STATS_JSON:
+			n = report_json(d, reply + off, sizeof(reply) - off);
+			if (n + 1 < sizeof(reply) - off)
+				reply[off + n++] = '\n';
+			break;
+		case CTL_METRICS:
+			n = report_prometheus(d, reply + off, sizeof(reply) - off);
+			break;
+		case CTL_LINK_LIST:
+			n = report_links(d, reply + off, sizeof(reply) - off);
+			break;
+		case CTL_VERSION:
+			n = (size_t)snprintf(reply + off, sizeof(reply) - off, "braidd %s\n",
+					     BRAID_VERSION);
+			break;
+		}
+		if (n >= sizeof(reply) - off) {
+			off = (size_t)snprintf(reply, sizeof(reply), "%d %s\n", ENOBUFS,
+					       ctl_errname(ENOBUFS));
+			n = 0;
+		}
+	}
+	ctl_write_all(fd, reply, off + n);
+	close(fd);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -107,6 +279,9 @@ static void usage(FILE *f)
 		"\n"
 		"Runs in the foreground and logs to stderr. With stats-interval set, and\n"
 		"once at exit, prints the counters as a line 'stats {JSON}' on stderr.\n"
+		"braidctl reads them any time, as a table, JSON or Prometheus metrics,\n"
+		"through the control socket (the config's control, by default\n"
+		"/run/braid/NAME.sock for NAME.conf).\n"
 		"SIGTERM or SIGINT drains what is in flight and exits 0.\n");
 }
 
@@ -135,8 +310,9 @@ int main(int argc, char **argv)
 	bool check = false;
 	char err[512];
 	uint64_t next_stats, next_wd;
+	char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	sigset_t sigs;
-	int opt, r;
+	int opt, r, cfd, sfd;
 
 	while ((opt = getopt_long(argc, argv, "c:vqVh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -207,22 +383,37 @@ int main(int argc, char **argv)
 		 d.nworkers, d.nworkers == 1 ? "" : "s", sched_mode_name(d.cfg.mode),
 		 (unsigned long long)(d.cfg.budget_ns / 1000000));
 
+	if (d.cfg.control_path[0])
+		snprintf(ctl_path, sizeof(ctl_path), "%s", d.cfg.control_path);
+	else
+		ctl_default_path(path, ctl_path, sizeof(ctl_path));
+	cfd = ctl_listen(ctl_path, err, sizeof(err));
+	if (cfd < 0)
+		log_warn("%s: no control socket (braidctl cannot reach this braidd)", err);
+	else
+		log_info("control socket %s", ctl_path);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	notify_ready(&d);
 	next_stats = mono_ns() + d.cfg.stats_interval_ns;
 	next_wd = mono_ns() + wd_ns;
 	for (;;) {
 		uint64_t now = mono_ns(), until = now + 1000000000ull, iv;
-		struct timespec ts;
-		int sig;
+		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
+					{ .fd = cfd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+		int sig = 0;
 
 		if (d.cfg.stats_interval_ns && next_stats < until)
 			until = next_stats;
 		if (wd_ns && next_wd < until)
 			until = next_wd;
 		iv = until > now ? until - now : 0;
-		ts = (struct timespec){ .tv_sec = (time_t)(iv / 1000000000ull),
-					.tv_nsec = (long)(iv % 1000000000ull) };
-		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (poll(pf, 2, (int)((iv + 999999) / 1000000)) > 0) {
+			if ((pf[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si))
+				sig = (int)si.ssi_signo;
+			if (pf[1].revents & POLLIN)
+				ctl_serve(&d, cfd);
+		}
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: draining", sig);
 			break;
@@ -240,6 +431,12 @@ int main(int argc, char **argv)
 		}
 	}
 	notify_stopping();
+	if (cfd >= 0) {
+		close(cfd);
+		unlink(ctl_path);
+	}
+	if (sfd >= 0)
+		close(sfd);
 	braidd_stop(&d);
 	print_stats(&d);
 	braidd_teardown(&d);

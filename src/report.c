@@ -1,9 +1,11 @@
 /* Counters as JSON; see report.h. The schema is documented in README.md. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "braid/stats.h"
 #include "report.h"
 
@@ -88,5 +90,201 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 		put(&o, "\"loops\":%" PRIu64 "}", stat_get(w->loops));
 	}
 	put(&o, "]}");
+	return o.used;
+}
+
+/* --- Prometheus --------------------------------------------------------------- */
+
+static const struct {
+	size_t off;
+	const char *name, *help;
+} bond_counters[] = {
+#define BC(f, n, h) { offsetof(struct braid_bond_stats, f), n, h }
+	BC(app_rx_pkts, "app_rx_packets", "Datagrams taken from the application side"),
+	BC(app_rx_bytes, "app_rx_bytes", "Bytes of datagrams taken from the application side"),
+	BC(delivered_pkts, "delivered_packets", "Datagrams handed to the application side"),
+	BC(delivered_bytes, "delivered_bytes", "Bytes of datagrams handed to the application side"),
+	BC(lost, "lost_packets", "Sequence numbers given up on"),
+	BC(duplicates, "duplicate_packets", "Extra copies dropped"),
+	BC(reordered, "reordered_packets", "Datagrams delivered after waiting for a gap"),
+	BC(late, "late_packets", "Datagrams that arrived after their gap was given up on"),
+	BC(auth_fail, "auth_fail_packets", "Packets that failed authentication"),
+	BC(replayed, "replayed_packets", "Packets refused as replays"),
+	BC(malformed, "malformed_packets", "Packets that failed parsing"),
+	BC(oversize, "oversize_packets", "Datagrams too large to carry"),
+	BC(no_link, "no_link_packets", "Datagrams dropped for want of a link"),
+	BC(no_session, "no_session_packets", "Packets for no or another session"),
+	BC(tx_nobuf, "tx_nobuf_packets", "Datagrams dropped for want of a send buffer"),
+	BC(handshakes, "handshakes", "Sessions established"),
+	BC(parity_sent, "parity_sent_packets", "FEC parity packets sent"),
+	BC(parity_rx, "parity_received_packets", "FEC parity packets received"),
+	BC(fec_recovered, "fec_recovered_packets", "Datagrams rebuilt from parity"),
+	BC(fec_early, "fec_early_packets", "Originals that came after FEC rebuilt them"),
+	BC(fec_unusable, "fec_unusable_packets", "Parity packets that could not be used"),
+	BC(nack_sent, "nack_sent_packets", "NACK packets sent"),
+	BC(nack_rx, "nack_received_packets", "NACK packets received"),
+	BC(nack_seqs, "nack_requested_packets", "Sequence numbers asked for in NACKs"),
+	BC(retransmitted, "retransmitted_packets", "Datagrams sent again for a NACK"),
+	BC(retx_rx, "retransmission_received_packets", "Retransmissions received"),
+	BC(retx_dup, "retransmission_needless_packets", "Retransmissions that were not needed"),
+#undef BC
+};
+
+static const struct {
+	size_t off;
+	const char *name, *help;
+} link_counters[] = {
+#define LC(f, n, h) { offsetof(struct braid_link_stats, f), n, h }
+	LC(tx_pkts, "link_tx_packets", "Tunnel packets sent on the link"),
+	LC(tx_bytes, "link_tx_bytes", "Tunnel bytes sent on the link"),
+	LC(rx_pkts, "link_rx_packets", "Authenticated tunnel packets received on the link"),
+	LC(rx_bytes, "link_rx_bytes", "Authenticated tunnel bytes received on the link"),
+	LC(tx_data, "link_tx_data_packets", "DATA and PARITY packets sent on the link"),
+	LC(rx_data, "link_rx_data_packets", "DATA and PARITY packets received on the link"),
+	LC(rx_seq_lost, "link_rx_lost_packets", "Gaps in the link's sequence we saw"),
+	LC(peer_rx_lost, "link_peer_lost_packets", "Losses the peer reports on our sends"),
+	LC(probes_sent, "link_probes_sent", "Probes sent"),
+	LC(probes_answered, "link_probes_answered", "Probes answered"),
+	LC(down_events, "link_down_events", "Times the link left the schedule"),
+#undef LC
+};
+
+static uint64_t field(const void *base, size_t off)
+{
+	return stat_get(*(const uint64_t *)((const char *)base + off));
+}
+
+static void family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP braid_%s %s\n# TYPE braid_%s %s\n", name, help, name, type);
+}
+
+size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
+{
+	const struct braid_bond_stats *b = core_bond_stats(d->core);
+	struct out o = { buf, len, 0 };
+	uint64_t alloc, resident;
+
+	if (len)
+		buf[0] = 0;
+	family(&o, "info", "gauge", "braidd: its role; always 1");
+	put(&o, "braid_info{role=\"%s\"} 1\n", d->cfg.role == ROLE_EDGE ? "edge" : "hub");
+	family(&o, "ready", "gauge", "1 while a session is established");
+	put(&o, "braid_ready %d\n", stat_get(b->session) ? 1 : 0);
+	for (size_t i = 0; i < sizeof(bond_counters) / sizeof(bond_counters[0]); i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "%s_total", bond_counters[i].name);
+		family(&o, name, "counter", bond_counters[i].help);
+		put(&o, "braid_%s %" PRIu64 "\n", name, field(b, bond_counters[i].off));
+	}
+	family(&o, "fec_k", "gauge", "Data packets per FEC block being sent (0: FEC off)");
+	put(&o, "braid_fec_k %" PRIu64 "\n", stat_get(b->fec_k));
+	family(&o, "fec_m", "gauge", "Parity packets per FEC block being sent");
+	put(&o, "braid_fec_m %" PRIu64 "\n", stat_get(b->fec_m));
+	family(&o, "overhead_ratio", "gauge",
+	       "Wire bytes of parity and retransmissions per wire byte of first-time data");
+	put(&o, "braid_overhead_ratio %.6f\n", stat_get(b->data_bytes) ?
+	    (double)(stat_get(b->parity_bytes) + stat_get(b->retx_bytes)) /
+	    (double)stat_get(b->data_bytes) : 0.0);
+
+	for (size_t i = 0; i < sizeof(link_counters) / sizeof(link_counters[0]); i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "%s_total", link_counters[i].name);
+		family(&o, name, "counter", link_counters[i].help);
+		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+			const struct braid_link_stats *l = core_link_stats(d->core, id);
+
+			if (l)
+				put(&o, "braid_%s{link=\"%s\"} %" PRIu64 "\n", name,
+				    core_link_name(d->core, id), field(l, link_counters[i].off));
+		}
+	}
+	static const struct {
+		const char *name, *help;
+		int what;
+	} gauges[] = {
+		{ "link_up", "1 if the link is in the schedule", 0 },
+		{ "link_weight", "The link's weight", 1 },
+		{ "link_rtt_seconds", "Smoothed probe round trip", 2 },
+		{ "link_rttvar_seconds", "Round-trip variation", 3 },
+		{ "link_jitter_seconds", "RFC 3550 interarrival jitter, our receive side", 4 },
+		{ "link_loss_ratio", "Loss estimate", 5 },
+	};
+	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
+		family(&o, gauges[g].name, "gauge", gauges[g].help);
+		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+			const struct braid_link_stats *l = core_link_stats(d->core, id);
+			double v = 0;
+
+			if (!l)
+				continue;
+			switch (gauges[g].what) {
+			case 0: v = stat_get(l->state) == LINK_UP; break;
+			case 1: v = (double)stat_get(l->weight); break;
+			case 2: v = (double)stat_get(l->rtt_us) / 1e6; break;
+			case 3: v = (double)stat_get(l->rttvar_us) / 1e6; break;
+			case 4: v = (double)stat_get(l->jitter_us) / 1e6; break;
+			case 5: v = (double)stat_get(l->loss_ppm) / 1e6; break;
+			}
+			put(&o, "braid_%s{link=\"%s\"} %.6g\n", gauges[g].name,
+			    core_link_name(d->core, id), v);
+		}
+	}
+	if (alloc_process_bytes(&alloc, &resident)) {
+		family(&o, "jemalloc_allocated_bytes", "gauge", "Bytes allocated (jemalloc)");
+		put(&o, "braid_jemalloc_allocated_bytes %" PRIu64 "\n", alloc);
+		family(&o, "jemalloc_resident_bytes", "gauge", "Bytes resident (jemalloc)");
+		put(&o, "braid_jemalloc_resident_bytes %" PRIu64 "\n", resident);
+	}
+	return o.used;
+}
+
+/* --- for people --------------------------------------------------------------- */
+
+size_t report_links(const struct braidd *d, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+
+	if (len)
+		buf[0] = 0;
+	put(&o, "%-16s %-8s %6s %10s %10s %9s %8s\n", "link", "state", "weight", "rtt_ms",
+	    "jitter_ms", "loss_%", "downs");
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct braid_link_stats *l = core_link_stats(d->core, id);
+
+		if (!l)
+			continue;
+		put(&o, "%-16s %-8s %6" PRIu64 " %10.2f %10.2f %9.3f %8" PRIu64 "\n",
+		    core_link_name(d->core, id), report_link_state((unsigned)stat_get(l->state)),
+		    stat_get(l->weight), (double)stat_get(l->rtt_us) / 1000.0,
+		    (double)stat_get(l->jitter_us) / 1000.0, (double)stat_get(l->loss_ppm) / 1e4,
+		    stat_get(l->down_events));
+	}
+	return o.used;
+}
+
+size_t report_text(const struct braidd *d, char *buf, size_t len)
+{
+	const struct braid_bond_stats *b = core_bond_stats(d->core);
+	struct out o = { buf, len, 0 };
+	size_t n;
+
+	if (len)
+		buf[0] = 0;
+	put(&o, "bond: %s, session %" PRIu64 " (%s), fec %" PRIu64 ":%" PRIu64 "\n",
+	    d->cfg.role == ROLE_EDGE ? "edge" : "hub", stat_get(b->session),
+	    stat_get(b->session) ? "ready" : "not ready", stat_get(b->fec_k), stat_get(b->fec_m));
+	put(&o, "  in from app %" PRIu64 "  delivered %" PRIu64 "  lost %" PRIu64
+	    "  late %" PRIu64 "  duplicates %" PRIu64 "  reordered %" PRIu64 "\n",
+	    stat_get(b->app_rx_pkts), stat_get(b->delivered_pkts), stat_get(b->lost),
+	    stat_get(b->late), stat_get(b->duplicates), stat_get(b->reordered));
+	put(&o, "  fec rebuilt %" PRIu64 "  nacks sent %" PRIu64 "  retransmitted %" PRIu64
+	    "  bad input %" PRIu64 "\n", stat_get(b->fec_recovered), stat_get(b->nack_sent),
+	    stat_get(b->retransmitted), stat_get(b->auth_fail) + stat_get(b->replayed) +
+	    stat_get(b->malformed) + stat_get(b->oversize));
+	n = report_links(d, o.used < len ? buf + o.used : NULL, o.used < len ? len - o.used : 0);
+	o.used += n;
 	return o.used;
 }

@@ -10,5 +10,13 @@
  * length it needed if that is >= len (as snprintf). */
 size_t report_json(const struct braidd *d, char *buf, size_t len);
 const char *report_link_state(unsigned state);
+/* The counters in the Prometheus text exposition format (version 0.0.4):
+ * HELP and TYPE before each family, counters named braid_..._total, link
+ * series labelled link="NAME". Same return as report_json. */
+size_t report_prometheus(const struct braidd *d, char *buf, size_t len);
+/* The counters as a table for people, per bond and per link. */
+size_t report_text(const struct braidd *d, char *buf, size_t len);
+/* One line per link: name, state, weight, RTT, jitter, loss. */
+size_t report_links(const struct braidd *d, char *buf, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Helpers for braid's network-namespace tests; source it, then call lib_init.
+# Helpers for braid's integration tests; source it, then call lib_init (the
+# network-namespace tests) or lib_init_local (tests on the host's loopback).
 #
 # Two namespaces, an edge and a hub, joined by three veth pairs:
 #   edge ns  vethN 10.91.N.1/24  <==>  hub ns  vethN 10.91.N.2/24   (N = 1..3)
@@ -72,6 +73,15 @@ lib_init() {
 	ip netns add "$NSE" 2>/dev/null || skip_all "cannot create a network namespace (ip netns add)"
 	ip netns add "$NSH" || skip_all "cannot create a second network namespace"
 	ns_setup || skip_all "cannot set up veth pairs between namespaces"
+}
+
+# lib_init_local BUILD_DIR: no namespaces and no root needed; only the
+# temporary directory, and everything in LIB_PIDS killed on exit.
+lib_init_local() {
+	B=$(cd "${1:-build}" 2>/dev/null && pwd) || skip_all "no build directory ${1:-build}"
+	TMP=$(mktemp -d /tmp/braid-test.XXXXXX)
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
 }
 
 ns_setup() {

@@ -4,59 +4,44 @@
 # speaks sd_notify: READY once set up, WATCHDOG while its workers turn,
 # STOPPING on the way out.
 set -u
-B=${BUILD:-build}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-[ -x "$B/braidd" ] || { echo "SKIP: $B/braidd is not built"; exit 77; }
-B=$(cd "$B" && pwd)
-
-TMP=$(mktemp -d /tmp/braid-systemd.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	[ "${BRAID_TEST_KEEP:-0}" = 1 ] && echo "kept $TMP" || rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-npass=0 nfail=0 nskip=0
-ok() { npass=$((npass + 1)); echo "PASS: $1"; }
-bad() { nfail=$((nfail + 1)); echo "FAIL: $1"; }
-skip() { nskip=$((nskip + 1)); echo "SKIP: $1"; }
+. "$(dirname "$0")/lib.sh"
+[ -x "${BUILD:-build}/braidd" ] || skip_all "${BUILD:-build}/braidd is not built"
+lib_init_local "${BUILD:-build}"
+cd "$(dirname "$0")/../.."
 
 # 1. make install, with what this build directory holds.
 D=$TMP/root
 if make --no-print-directory -s install B="$B" DESTDIR="$D" PREFIX=/usr >"$TMP/install.log" 2>&1; then
-	ok "make install DESTDIR=... PREFIX=/usr"
+	pass "make install DESTDIR=... PREFIX=/usr"
 else
-	bad "make install failed: $(tail -n 3 "$TMP/install.log")"
+	fail "make install failed: $(tail -n 3 "$TMP/install.log")"
 fi
-for f in usr/bin/braidd usr/bin/braid-linkem usr/bin/braid-bench \
+for f in usr/bin/braidd usr/bin/braidctl usr/bin/braid-linkem usr/bin/braid-bench \
 	usr/lib/systemd/system/braidd@.service usr/share/man/man8/braidd.8 \
+	usr/share/man/man1/braidctl.1 \
 	usr/share/man/man5/braid.conf.5 etc/braid/edge.conf.example etc/braid/hub.conf.example; do
-	[ -f "$D/$f" ] && ok "installed /$f" || bad "missing /$f"
+	[ -f "$D/$f" ] && pass "installed /$f" || fail "missing /$f"
 done
-[ -x "$D/usr/bin/braidd" ] && ok "braidd is executable" || bad "braidd is not executable"
+[ -x "$D/usr/bin/braidd" ] && pass "braidd is executable" || fail "braidd is not executable"
 unit=$D/usr/lib/systemd/system/braidd@.service
 if grep -q '^ExecStart=/usr/bin/braidd -c /etc/braid/%i.conf$' "$unit" 2>/dev/null &&
 	! grep -q '@BINDIR@' "$unit"; then
-	ok "the unit runs /usr/bin/braidd -c /etc/braid/%i.conf"
+	pass "the unit runs /usr/bin/braidd -c /etc/braid/%i.conf"
 else
-	bad "the unit's ExecStart is not /usr/bin/braidd -c /etc/braid/%i.conf"
+	fail "the unit's ExecStart is not /usr/bin/braidd -c /etc/braid/%i.conf"
 fi
 for k in Type=notify WatchdogSec= Restart=on-failure ProtectSystem=strict PrivateTmp=yes \
 	NoNewPrivileges=yes CapabilityBoundingSet= LimitMEMLOCK= RuntimeDirectory=braid; do
-	grep -q "^$k" "$unit" 2>/dev/null && ok "the unit sets $k" || bad "the unit lacks $k"
+	grep -q "^$k" "$unit" 2>/dev/null && pass "the unit sets $k" || fail "the unit lacks $k"
 done
 
 # 2. systemd-analyze verify, on an instance whose binary exists here.
 if command -v systemd-analyze >/dev/null; then
 	sed "s#@BINDIR@#$B#g" systemd/braidd@.service >"$TMP/braidd@test.service"
 	if systemd-analyze verify --man=no "$TMP/braidd@test.service" >"$TMP/verify.log" 2>&1; then
-		ok "systemd-analyze verify"
+		pass "systemd-analyze verify"
 	else
-		bad "systemd-analyze verify: $(head -n 5 "$TMP/verify.log")"
+		fail "systemd-analyze verify: $(head -n 5 "$TMP/verify.log")"
 	fi
 else
 	skip "systemd-analyze is not installed"
@@ -64,11 +49,11 @@ fi
 
 # 3. The man pages render without a warning.
 if command -v groff >/dev/null; then
-	for m in man/braidd.8 man/braid.conf.5; do
+	for m in man/braidd.8 man/braidctl.1 man/braid.conf.5; do
 		if groff -man -ww -z "$m" >"$TMP/groff.log" 2>&1 && [ ! -s "$TMP/groff.log" ]; then
-			ok "groff renders $m cleanly"
+			pass "groff renders $m cleanly"
 		else
-			bad "groff warns on $m: $(head -n 3 "$TMP/groff.log")"
+			fail "groff warns on $m: $(head -n 3 "$TMP/groff.log")"
 		fi
 	done
 else
@@ -86,28 +71,25 @@ else
 	printf '[bond]\nrole = hub\nkey = %s\n[app]\ndestination = 127.0.0.1:18499\n[link a]\nlocal = 127.0.0.1:18498\n' \
 		"$TMP/key" >"$TMP/hub.conf"
 	socat -u UNIX-RECV:"$TMP/notify" OPEN:"$TMP/notify.out",creat,append &
-	PIDS+=($!)
+	LIB_PIDS+=($!)
 	for _ in $(seq 1 50); do [ -S "$TMP/notify" ] && break; sleep 0.1; done
 	NOTIFY_SOCKET=$TMP/notify WATCHDOG_USEC=400000 "$B/braidd" -c "$TMP/hub.conf" 2>"$TMP/braidd.log" &
 	bpid=$!
-	PIDS+=("$bpid")
+	LIB_PIDS+=("$bpid")
 	sleep 1.5
 	kill -TERM "$bpid"
 	wait "$bpid"
 	rc=$?
 	sleep 0.2
-	[ "$rc" -eq 0 ] && ok "braidd exits 0 on SIGTERM" || bad "braidd exited $rc"
-	grep -q 'READY=1' "$TMP/notify.out" 2>/dev/null && ok "READY=1 sent" ||
-		bad "no READY=1 (got: $(tr '\n' ' ' <"$TMP/notify.out" 2>/dev/null))"
-	grep -q 'STATUS=hub, 1 link, 1 worker' "$TMP/notify.out" 2>/dev/null && ok "STATUS says what runs" ||
-		bad "no STATUS line"
+	[ "$rc" -eq 0 ] && pass "braidd exits 0 on SIGTERM" || fail "braidd exited $rc"
+	grep -q 'READY=1' "$TMP/notify.out" 2>/dev/null && pass "READY=1 sent" ||
+		fail "no READY=1 (got: $(tr '\n' ' ' <"$TMP/notify.out" 2>/dev/null))"
+	grep -q 'STATUS=hub, 1 link, 1 worker' "$TMP/notify.out" 2>/dev/null && pass "STATUS says what runs" ||
+		fail "no STATUS line"
 	n=$(grep -o 'WATCHDOG=1' "$TMP/notify.out" 2>/dev/null | wc -l)
-	[ "${n:-0}" -ge 2 ] && ok "WATCHDOG=1 sent while running ($n in 1.5 s at 400 ms)" ||
-		bad "WATCHDOG=1 sent ${n:-0} times in 1.5 s with a 400 ms watchdog"
-	grep -q 'STOPPING=1' "$TMP/notify.out" 2>/dev/null && ok "STOPPING=1 sent" || bad "no STOPPING=1"
+	[ "${n:-0}" -ge 2 ] && pass "WATCHDOG=1 sent while running ($n in 1.5 s at 400 ms)" ||
+		fail "WATCHDOG=1 sent ${n:-0} times in 1.5 s with a 400 ms watchdog"
+	grep -q 'STOPPING=1' "$TMP/notify.out" 2>/dev/null && pass "STOPPING=1 sent" || fail "no STOPPING=1"
 fi
 
-line="$npass passed, $nfail failed"
-[ "$nskip" -gt 0 ] && line="$line, $nskip skipped"
-echo "$line"
-[ "$nfail" -eq 0 ]
+lib_finish

@@ -1,0 +1,50 @@
+/* braidd's control protocol, as spoken on its UNIX stream socket.
+ *
+ * One request per connection: a single line of at most CTL_LINE_MAX bytes,
+ * ending in '\n', of at most CTL_ARGS_MAX words separated by single spaces,
+ * each word at most CTL_WORD_MAX bytes of printable ASCII. The reply is a
+ * status line, "<errno> <name>\n" ("0 ok" on success, e.g. "22 EINVAL"),
+ * then the body, then the server closes the connection. A request that
+ * breaks any bound gets an error status and nothing else happens.
+ *
+ * Requests (the body of the reply):
+ *   stats          the counters as a table for people
+ *   stats json     the counters as the JSON object of the stats line
+ *   metrics        the counters in the Prometheus text exposition format
+ *   link list      one line per link: name, state, weight, rtt, loss
+ *   version        braidd's version
+ *
+ * This module only parses and names; main.c serves. */
+#ifndef BRAID_CTL_H
+#define BRAID_CTL_H
+
+#include <stddef.h>
+
+#define CTL_LINE_MAX 1024
+#define CTL_ARGS_MAX 16
+#define CTL_WORD_MAX 255
+
+enum ctl_cmd {
+	CTL_STATS,
+	CTL_STATS_JSON,
+	CTL_METRICS,
+	CTL_LINK_LIST,
+	CTL_VERSION,
+};
+
+struct ctl_req {
+	enum ctl_cmd cmd;
+	unsigned argc;
+	const char *argv[CTL_ARGS_MAX];	/* point into the caller's buffer */
+};
+
+/* Parses the request in buf (len bytes, the '\n' included), splitting it in
+ * place (the spaces and the newline become NULs). 0, or -EMSGSIZE (too long,
+ * no newline, a word too long or too many), -EINVAL (empty, a control or
+ * non-ASCII byte, doubled or edge spaces), -ENOENT (no such command), -E2BIG
+ * (arguments a command does not take). */
+int ctl_parse(char *buf, size_t len, struct ctl_req *req);
+/* "EINVAL" for EINVAL (positive), "ok" for 0, "E?" for others. */
+const char *ctl_errname(int err);
+
+#endif

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# braidctl against a running edge and hub on loopback (3 links each): every
+# command it has, the Prometheus output through a strict checker, and the
+# errors it must give (unknown command, bad request, no daemon).
+set -u
+. "$(dirname "$0")/lib.sh"
+for t in braidd braidctl braid-bench; do
+	[ -x "${BUILD:-build}/$t" ] || skip_all "${BUILD:-build}/$t is not built"
+done
+command -v jq >/dev/null || skip_all "jq is not installed"
+lib_init_local "${BUILD:-build}"
+ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
+
+head -c 32 /dev/urandom | base64 >"$TMP/key"
+chmod 600 "$TMP/key"
+for role in edge hub; do
+	{
+		printf '[bond]\nrole = %s\nkey = %s\ncontrol = %s\nprobe-interval = 50ms\n' \
+			"$role" "$TMP/key" "$TMP/$role.sock"
+		if [ "$role" = edge ]; then
+			printf '[app]\nlisten = 127.0.0.1:18600\n'
+		else
+			printf '[app]\ndestination = 127.0.0.1:18601\n'
+		fi
+		for n in 1 2 3; do
+			if [ "$role" = edge ]; then
+				printf '[link l%d]\nlocal = 127.0.0.1:1861%d\nremote = 127.0.0.1:1862%d\n' "$n" "$n" "$n"
+			else
+				printf '[link l%d]\nlocal = 127.0.0.1:1862%d\n' "$n" "$n"
+			fi
+		done
+	} >"$TMP/$role.conf"
+done
+
+# No daemon yet: exit 3, naming the socket tried.
+out=$(ctl edge stats 2>&1); rc=$?
+[ "$rc" -eq 3 ] && grep -q "$TMP/edge.sock" <<<"$out" &&
+	pass "no braidd: exit 3 naming $TMP/edge.sock" || fail "no braidd: rc $rc, '$out'"
+
+"$B/braid-bench" recv --listen 127.0.0.1:18601 --echo --quiet 2>/dev/null &
+LIB_PIDS+=($!)
+"$B/braidd" -c "$TMP/hub.conf" 2>"$TMP/hub.log" &
+LIB_PIDS+=($!)
+"$B/braidd" -c "$TMP/edge.conf" 2>"$TMP/edge.log" &
+LIB_PIDS+=($!)
+for _ in $(seq 1 100); do
+	st=$(ctl edge stats --json 2>/dev/null)
+	[ -n "$st" ] && jq -e '.ready and all(.links[]; .state == "up")' <<<"$st" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+"$B/braid-bench" send --to 127.0.0.1:18600 --rate 1000 --count 500 --size 200 --linger 1 --quiet \
+	--json "$TMP/send.json" 2>/dev/null
+
+# stats --json: the stats line's object, live.
+st=$(ctl edge stats --json); rc=$?
+[ "$rc" -eq 0 ] && pass "stats --json exits 0" || fail "stats --json: rc $rc"
+[ -n "$st" ] && [ "$(jq -r .role <<<"$st")" = edge ] && pass "stats --json is the edge's JSON" ||
+	fail "stats --json: '$st'"
+[ "$(jq '.bond.app_rx_pkts' <<<"$st")" -ge 500 ] 2>/dev/null &&
+	pass "stats --json counts the 500 datagrams sent" || fail "app_rx_pkts $(jq '.bond.app_rx_pkts' <<<"$st")"
+[ "$(jq '[.links[] | select(.state == "up")] | length' <<<"$st")" -eq 3 ] 2>/dev/null &&
+	pass "stats --json: 3 links up" || fail "links up: $(jq -c '[.links[].state]' <<<"$st")"
+
+# stats: a table for people.
+out=$(ctl hub stats); rc=$?
+[ "$rc" -eq 0 ] && grep -q '^bond: hub, session [1-9]' <<<"$out" && grep -q '^l2 ' <<<"$out" &&
+	pass "stats: the hub's table, with a session and link l2" || fail "stats: rc $rc, '$out'"
+
+# link list.
+out=$(ctl edge link list); rc=$?
+[ "$rc" -eq 0 ] && [ "$(grep -c ' up ' <<<"$out")" -eq 3 ] &&
+	pass "link list: 3 links up" || fail "link list: rc $rc, '$out'"
+
+# version.
+out=$(ctl edge version); rc=$?
+[ "$rc" -eq 0 ] && grep -q '^braidd [0-9]' <<<"$out" && pass "version: $out" || fail "version: '$out'"
+
+# metrics, through a strict checker of the text exposition format: every
+# sample's family has HELP and TYPE first, once each; names and labels are
+# well formed; counters end in _total; values are numbers; no series twice.
+ctl hub metrics >"$TMP/metrics"; rc=$?
+[ "$rc" -eq 0 ] && pass "metrics exits 0" || fail "metrics: rc $rc"
+awk '
+	function fail(m) { print "line " NR ": " m ": " $0; bad = 1 }
+	/^# HELP / { if (help[$3]++) fail("second HELP"); next }
+	/^# TYPE / {
+		if (type[$3]) fail("second TYPE")
+		if ($4 !~ /^(counter|gauge|histogram|summary|untyped)$/) fail("bad type")
+		if ($4 == "counter" && $3 !~ /_total$/) fail("counter not named _total")
+		type[$3] = $4; next
+	}
+	/^#/ { fail("stray comment"); next }
+	/^$/ { fail("empty line"); next }
+	{
+		if (!match($0, /^[a-zA-Z_:][a-zA-Z0-9_:]*/)) { fail("bad name"); next }
+		name = substr($0, 1, RLENGTH); rest = substr($0, RLENGTH + 1)
+		if (!type[name] || !help[name]) fail("sample before its HELP and TYPE")
+		if (rest ~ /^\{/) {
+			if (!match(rest, /^\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\}/))
+				fail("bad labels")
+			series = name substr(rest, 1, RLENGTH); rest = substr(rest, RLENGTH + 1)
+		} else series = name
+		if (rest !~ /^ [-+]?([0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|NaN|[-+]?Inf)$/) fail("bad value")
+		if (seen[series]++) fail("series twice")
+		n++
+	}
+	END { if (bad) exit 1; if (n < 50) { print "only " n " samples"; exit 1 } }
+' "$TMP/metrics" >"$TMP/metrics.check" 2>&1 &&
+	pass "metrics pass the strict format check ($(grep -vc '^#' "$TMP/metrics") samples)" ||
+	fail "metrics format: $(head -n 3 "$TMP/metrics.check")"
+grep -q '^braid_delivered_packets_total [1-9]' "$TMP/metrics" &&
+	pass "metrics: the hub delivered datagrams" || fail "metrics: braid_delivered_packets_total"
+[ "$(grep -c '^braid_link_rx_packets_total{link="l[123]"} [1-9]' "$TMP/metrics")" -eq 3 ] &&
+	pass "metrics: per-link series with a link label" || fail "metrics: per-link series"
+if ldd "$B/braidd" | grep -q jemalloc; then
+	grep -q '^braid_jemalloc_resident_bytes [1-9]' "$TMP/metrics" &&
+		pass "metrics: jemalloc resident bytes" || fail "metrics: no jemalloc bytes"
+else
+	skip "metrics: jemalloc bytes" "braidd has no jemalloc here (sanitizer build)"
+fi
+
+# Errors.
+out=$(ctl edge bogus 2>&1); rc=$?
+[ "$rc" -eq 2 ] && grep -q "unknown command 'bogus'" <<<"$out" &&
+	pass "unknown command: exit 2" || fail "unknown command: rc $rc, '$out'"
+if command -v socat >/dev/null; then
+	out=$(printf 'link add x\n' | socat -t 2 - UNIX-CONNECT:"$TMP/edge.sock")
+	[ "$out" = "22 EINVAL" ] && pass "raw 'link add x': 22 EINVAL" || fail "raw bad request: '$out'"
+	out=$(head -c 2000 /dev/zero | tr '\0' a | socat -t 2 - UNIX-CONNECT:"$TMP/edge.sock")
+	[ "$out" = "90 EMSGSIZE" ] && pass "raw 2000-byte line: 90 EMSGSIZE" || fail "raw long line: '$out'"
+	out=$(printf 'stats' | socat -t 2 - UNIX-CONNECT:"$TMP/edge.sock")
+	[ "$out" = "90 EMSGSIZE" ] || [ "$out" = "110 ETIMEDOUT" ] &&
+		pass "raw request without a newline: $out" || fail "raw no newline: '$out'"
+	# The daemon still answers afterwards.
+	ctl edge version >/dev/null && pass "braidd answers after bad requests" || fail "braidd stopped answering"
+else
+	skip "raw-protocol checks" "socat is not installed"
+fi
+[ "$(stat -c %a "$TMP/edge.sock")" = 660 ] && pass "the socket is mode 0660" ||
+	fail "socket mode $(stat -c %a "$TMP/edge.sock")"
+
+# genkey: 32 random bytes in base64, different each time.
+k1=$("$B/braidctl" genkey) k2=$("$B/braidctl" genkey)
+[ "$(printf '%s' "$k1" | base64 -d 2>/dev/null | wc -c)" -eq 32 ] && [ "$k1" != "$k2" ] &&
+	pass "genkey: 32 bytes, fresh each time" || fail "genkey: '$k1' '$k2'"
+
+# The socket goes away with braidd.
+kill -TERM "${LIB_PIDS[2]}"
+wait "${LIB_PIDS[2]}"
+[ ! -e "$TMP/edge.sock" ] && pass "braidd removes its socket on exit" || fail "socket left behind"
+
+lib_finish
