@@ -66,6 +66,7 @@ struct key_def {
 static const struct key_def keys[] = {
 	{ "role",           SEC_BOND, K_ROLE,     B(role) },
 	{ "key",            SEC_BOND, K_PATH,     B(key_path) },
+	{ "metrics-listen", SEC_BOND, K_ADDR,     B(metrics_listen) },
 	{ "control",        SEC_BOND, K_PATH,     B(control_path),
 	  0, sizeof(((struct braid_config *)0)->control_path) - 1 },
 	{ "mode",           SEC_BOND, K_MODE,     B(mode) },
@@ -525,6 +526,8 @@ static int set_value(struct parser *p, const struct key_def *k, char *v)
 				    "(IPv4:PORT or [IPv6]:PORT)", k->name, clip(v, c));
 		if (k->sec == SEC_LINK && strcmp(k->name, "remote") == 0)
 			p->cfg.links[p->link].has_remote = true;
+		if (strcmp(k->name, "metrics-listen") == 0)
+			p->cfg.has_metrics_listen = true;
 		return 0;
 	case K_FEC:
 		if (config_parse_fec(v, &p->cfg.fec_k, &p->cfg.fec_m, &p->cfg.fec_auto) < 0)

@@ -1,6 +1,6 @@
 /* braidd's configuration file: INI style.
  *
- *   [bond]   role, key, control, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
+ *   [bond]   role, key, control, metrics-listen, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
  *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
  *            stats-interval, max-flows, reorder-window
  *   [app]    listen (edge), destination (hub)
@@ -46,6 +46,8 @@ struct braid_config {
 	enum braid_role role;
 	char key_path[PATH_MAX];
 	char control_path[108];		/* control socket; "" = /run/braid/NAME.sock */
+	union braid_addr metrics_listen;	/* HTTP GET /metrics, if has_metrics_listen */
+	bool has_metrics_listen;
 	enum sched_mode mode;		/* default aggregate */
 	uint64_t budget_ns;		/* latency = ..., default 20ms, 1ms..10s */
 	bool unordered;			/* default no */

@@ -19,6 +19,7 @@
 #endif
 
 #include "config.h"
+#include "addr.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "log.h"
@@ -102,6 +103,7 @@ static void notify_stopping(void)
  * the counters are read as the stats line reads them. Peers are checked with
  * SO_PEERCRED: root, our own user, or our group. */
 #define CTL_IO_MS 500
+#define CTL_LINGER_MS 200	/* waiting for the peer to close after the reply */
 #define CTL_REPLY_MAX (256u << 10)
 
 /* The default path: /run/braid/NAME.sock for config NAME.conf. */
@@ -207,6 +209,31 @@ static void ctl_write_all(int fd, const char *p, size_t n)
 	}
 }
 
+/* Closes a connection whose request may not have been read to the end:
+ * what is left unread, or arrives after, would make the kernel send a reset,
+ * which can cut off the reply at the peer. So the reply is followed by our
+ * FIN, and what comes is read away until the peer closes too (at most
+ * CTL_LINGER_MS). */
+static void ctl_close(int fd)
+{
+	uint64_t end = mono_ns() + CTL_LINGER_MS * 1000000ull;
+	char junk[512];
+
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = mono_ns();
+		ssize_t n;
+
+		if (now >= end || poll(&p, 1, (int)((end - now) / 1000000u) + 1) <= 0)
+			break;
+		n = read(fd, junk, sizeof(junk));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;	/* the peer closed (or is gone): no reset to fear */
+	}
+	close(fd);
+}
+
 /* Serves one connection, start to end. */
 static void ctl_serve(const struct braidd *d, int lfd)
 {
@@ -258,7 +285,72 @@ static void ctl_serve(const struct braidd *d, int lfd)
 		}
 	}
 	ctl_write_all(fd, reply, off + n);
-	close(fd);
+	ctl_close(fd);
+}
+
+/* --- GET /metrics over HTTP ---------------------------------------------------
+ * For a Prometheus server to scrape (metrics-listen = 127.0.0.1:9469): the
+ * same text as braidctl metrics, HTTP/1.0, one request per connection, served
+ * by the main thread like the control socket. */
+static int http_listen(const union braid_addr *a, char *err, size_t errlen)
+{
+	char as[64];
+	int fd, one = 1;
+
+	fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, &a->sa, addr_len(a)) < 0 || listen(fd, 16) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "metrics-listen %s: %s",
+			 addr_format(a, as, sizeof(as)), strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static void http_serve(const struct braidd *d, int lfd)
+{
+	static char body[CTL_REPLY_MAX];
+	char req[4096], head[256];
+	const char *status = "200 OK";
+	size_t n = 0, h;
+	ssize_t got;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	/* The request line is all that matters; it comes first. */
+	got = ctl_read(fd, req, sizeof(req) - 1);
+	if (got < 0) {
+		status = got == -ETIMEDOUT ? "408 Request Timeout" : "400 Bad Request";
+	} else {
+		req[got] = '\0';
+		if (strncmp(req, "GET ", 4) != 0 && strncmp(req, "HEAD ", 5) != 0)
+			status = "405 Method Not Allowed";
+		else if (strncmp(req + (req[0] == 'G' ? 4 : 5), "/metrics ", 9) != 0 &&
+			 strncmp(req + (req[0] == 'G' ? 4 : 5), "/metrics\r", 9) != 0)
+			status = "404 Not Found";
+	}
+	if (status[0] == '2') {
+		n = report_prometheus(d, body, sizeof(body));
+		if (n >= sizeof(body)) {
+			status = "500 Internal Server Error";
+			n = 0;
+		}
+		if (req[0] == 'H')
+			n = 0;
+	}
+	h = (size_t)snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
+			     "Content-Length: %zu\r\nConnection: close\r\n\r\n", status,
+			     status[0] == '2' ? "text/plain; version=0.0.4; charset=utf-8" :
+			     "text/plain", n);
+	ctl_write_all(fd, head, h);
+	ctl_write_all(fd, body, n);
+	ctl_close(fd);
 }
 
 static void usage(FILE *f)
@@ -312,7 +404,7 @@ int main(int argc, char **argv)
 	uint64_t next_stats, next_wd;
 	char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	sigset_t sigs;
-	int opt, r, cfd, sfd;
+	int opt, r, cfd, sfd, hfd;
 
 	while ((opt = getopt_long(argc, argv, "c:vqVh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -392,14 +484,21 @@ int main(int argc, char **argv)
 		log_warn("%s: no control socket (braidctl cannot reach this braidd)", err);
 	else
 		log_info("control socket %s", ctl_path);
+	hfd = -1;
+	if (d.cfg.has_metrics_listen) {
+		hfd = http_listen(&d.cfg.metrics_listen, err, sizeof(err));
+		if (hfd < 0)
+			log_warn("%s: no /metrics over HTTP", err);
+	}
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	notify_ready(&d);
 	next_stats = mono_ns() + d.cfg.stats_interval_ns;
 	next_wd = mono_ns() + wd_ns;
 	for (;;) {
 		uint64_t now = mono_ns(), until = now + 1000000000ull, iv;
-		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
-					{ .fd = cfd, .events = POLLIN } };
+		struct pollfd pf[3] = { { .fd = sfd, .events = POLLIN },
+					{ .fd = cfd, .events = POLLIN },
+					{ .fd = hfd, .events = POLLIN } };
 		struct signalfd_siginfo si;
 		int sig = 0;
 
@@ -408,11 +507,13 @@ int main(int argc, char **argv)
 		if (wd_ns && next_wd < until)
 			until = next_wd;
 		iv = until > now ? until - now : 0;
-		if (poll(pf, 2, (int)((iv + 999999) / 1000000)) > 0) {
+		if (poll(pf, 3, (int)((iv + 999999) / 1000000)) > 0) {
 			if ((pf[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si))
 				sig = (int)si.ssi_signo;
 			if (pf[1].revents & POLLIN)
 				ctl_serve(&d, cfd);
+			if (pf[2].revents & POLLIN)
+				http_serve(&d, hfd);
 		}
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("signal %d: draining", sig);
@@ -437,6 +538,8 @@ int main(int argc, char **argv)
 	}
 	if (sfd >= 0)
 		close(sfd);
+	if (hfd >= 0)
+		close(hfd);
 	braidd_stop(&d);
 	print_stats(&d);
 	braidd_teardown(&d);

@@ -20,7 +20,7 @@ for role in edge hub; do
 		if [ "$role" = edge ]; then
 			printf '[app]\nlisten = 127.0.0.1:18600\n'
 		else
-			printf '[app]\ndestination = 127.0.0.1:18601\n'
+			printf 'metrics-listen = 127.0.0.1:18609\n[app]\ndestination = 127.0.0.1:18601\n'
 		fi
 		for n in 1 2 3; do
 			if [ "$role" = edge ]; then
@@ -31,6 +31,38 @@ for role in edge hub; do
 		done
 	} >"$TMP/$role.conf"
 done
+
+# A strict checker of the Prometheus text exposition format: every sample's
+# family has HELP and TYPE first, once each; names and labels are well
+# formed; counters end in _total; values are numbers; no series twice.
+prom_check() {
+	awk '
+		function fail(m) { print "line " NR ": " m ": " $0; bad = 1 }
+		/^# HELP / { if (help[$3]++) fail("second HELP"); next }
+		/^# TYPE / {
+			if (type[$3]) fail("second TYPE")
+			if ($4 !~ /^(counter|gauge|histogram|summary|untyped)$/) fail("bad type")
+			if ($4 == "counter" && $3 !~ /_total$/) fail("counter not named _total")
+			type[$3] = $4; next
+		}
+		/^#/ { fail("stray comment"); next }
+		/^$/ { fail("empty line"); next }
+		{
+			if (!match($0, /^[a-zA-Z_:][a-zA-Z0-9_:]*/)) { fail("bad name"); next }
+			name = substr($0, 1, RLENGTH); rest = substr($0, RLENGTH + 1)
+			if (!type[name] || !help[name]) fail("sample before its HELP and TYPE")
+			if (rest ~ /^\{/) {
+				if (!match(rest, /^\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\}/))
+					fail("bad labels")
+				series = name substr(rest, 1, RLENGTH); rest = substr(rest, RLENGTH + 1)
+			} else series = name
+			if (rest !~ /^ [-+]?([0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|NaN|[-+]?Inf)$/) fail("bad value")
+			if (seen[series]++) fail("series twice")
+			n++
+		}
+		END { if (bad) exit 1; if (n < 50) { print "only " n " samples"; exit 1 } }
+	' "$1"
+}
 
 # No daemon yet: exit 3, naming the socket tried.
 out=$(ctl edge stats 2>&1); rc=$?
@@ -80,32 +112,7 @@ out=$(ctl edge version); rc=$?
 # well formed; counters end in _total; values are numbers; no series twice.
 ctl hub metrics >"$TMP/metrics"; rc=$?
 [ "$rc" -eq 0 ] && pass "metrics exits 0" || fail "metrics: rc $rc"
-awk '
-	function fail(m) { print "line " NR ": " m ": " $0; bad = 1 }
-	/^# HELP / { if (help[$3]++) fail("second HELP"); next }
-	/^# TYPE / {
-		if (type[$3]) fail("second TYPE")
-		if ($4 !~ /^(counter|gauge|histogram|summary|untyped)$/) fail("bad type")
-		if ($4 == "counter" && $3 !~ /_total$/) fail("counter not named _total")
-		type[$3] = $4; next
-	}
-	/^#/ { fail("stray comment"); next }
-	/^$/ { fail("empty line"); next }
-	{
-		if (!match($0, /^[a-zA-Z_:][a-zA-Z0-9_:]*/)) { fail("bad name"); next }
-		name = substr($0, 1, RLENGTH); rest = substr($0, RLENGTH + 1)
-		if (!type[name] || !help[name]) fail("sample before its HELP and TYPE")
-		if (rest ~ /^\{/) {
-			if (!match(rest, /^\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\}/))
-				fail("bad labels")
-			series = name substr(rest, 1, RLENGTH); rest = substr(rest, RLENGTH + 1)
-		} else series = name
-		if (rest !~ /^ [-+]?([0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|NaN|[-+]?Inf)$/) fail("bad value")
-		if (seen[series]++) fail("series twice")
-		n++
-	}
-	END { if (bad) exit 1; if (n < 50) { print "only " n " samples"; exit 1 } }
-' "$TMP/metrics" >"$TMP/metrics.check" 2>&1 &&
+prom_check "$TMP/metrics" >"$TMP/metrics.check" 2>&1 &&
 	pass "metrics pass the strict format check ($(grep -vc '^#' "$TMP/metrics") samples)" ||
 	fail "metrics format: $(head -n 3 "$TMP/metrics.check")"
 grep -q '^braid_delivered_packets_total [1-9]' "$TMP/metrics" &&
@@ -118,6 +125,40 @@ if ldd "$B/braidd" | grep -q jemalloc; then
 else
 	skip "metrics: jemalloc bytes" "braidd has no jemalloc here (sanitizer build)"
 fi
+
+# The Grafana dashboard asks only for metrics braidd exports.
+dash=$(dirname "$0")/../../docs/grafana/braid.json
+if [ -f "$dash" ]; then
+	missing=
+	for m in $(jq -r '.panels[].targets[].expr' "$dash" | grep -o 'braid_[a-z_]*' | sort -u); do
+		# The allocator's figures exist only where jemalloc is the allocator.
+		[[ $m == braid_jemalloc_* ]] && ! ldd "$B/braidd" | grep -q jemalloc && continue
+		grep -q "^# TYPE $m " "$TMP/metrics" || missing="$missing $m"
+	done
+	[ -z "$missing" ] && pass "the Grafana dashboard's metrics all exist" ||
+		fail "the Grafana dashboard asks for metrics braidd lacks:$missing"
+fi
+
+# GET /metrics over HTTP (metrics-listen), for scraping.
+http_get() { # METHOD PATH -> the whole response on stdout
+	exec 3<>/dev/tcp/127.0.0.1/18609 || return 1
+	printf '%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" "$2" >&3
+	timeout 3 cat <&3
+	exec 3<&-
+}
+http_get GET /metrics >"$TMP/http" 2>/dev/null
+head -n 1 "$TMP/http" | grep -q '^HTTP/1.0 200 OK' && ok_http=1 || ok_http=0
+[ "$ok_http" = 1 ] && pass "GET /metrics: 200" || fail "GET /metrics: $(head -n 1 "$TMP/http")"
+grep -qi '^Content-Type: text/plain; version=0.0.4' "$TMP/http" &&
+	pass "GET /metrics: the exposition format's content type" || fail "GET /metrics: content type"
+sed '1,/^\r$/d' "$TMP/http" >"$TMP/http.body"
+prom_check "$TMP/http.body" >"$TMP/http.check" 2>&1 &&
+	pass "GET /metrics: the body passes the strict format check" ||
+	fail "GET /metrics body: $(head -n 3 "$TMP/http.check")"
+[ "$(http_get GET /other 2>/dev/null | head -n 1 | tr -d '\r')" = "HTTP/1.0 404 Not Found" ] &&
+	pass "GET /other: 404" || fail "GET /other is not 404"
+[ "$(http_get POST /metrics 2>/dev/null | head -n 1 | tr -d '\r')" = "HTTP/1.0 405 Method Not Allowed" ] &&
+	pass "POST /metrics: 405" || fail "POST /metrics is not 405"
 
 # Errors.
 out=$(ctl edge bogus 2>&1); rc=$?
