@@ -43,6 +43,16 @@ const char *report_link_state(unsigned state)
 
 #define U(s, f) put(&o, "\"" #f "\":%" PRIu64 ",", stat_get((s)->f))
 
+/* Parity and retransmissions, in wire bytes, per wire byte of first-time
+ * data; 0 before any data. */
+static double overhead_ratio(const struct braid_bond_stats *b)
+{
+	uint64_t data = stat_get(b->data_bytes);
+
+	return data ? (double)(stat_get(b->parity_bytes) + stat_get(b->retx_bytes)) /
+		      (double)data : 0.0;
+}
+
 size_t report_json(const struct braidd *d, char *buf, size_t len)
 {
 	const struct braid_bond_stats *b = core_bond_stats(d->core);
@@ -63,10 +73,7 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 	U(b, fec_k); U(b, fec_m); U(b, parity_sent); U(b, parity_rx); U(b, fec_recovered);
 	U(b, fec_unusable); U(b, nack_sent); U(b, nack_rx); U(b, nack_seqs);
 	U(b, retransmitted); U(b, retx_rx); U(b, retx_dup); U(b, fec_early);
-	/* Parity and retransmissions, in wire bytes, per wire byte of data. */
-	put(&o, "\"overhead\":%.4f},\"links\":[", stat_get(b->data_bytes) ?
-	    (double)(stat_get(b->parity_bytes) + stat_get(b->retx_bytes)) /
-	    (double)stat_get(b->data_bytes) : 0.0);
+	put(&o, "\"overhead\":%.4f},\"links\":[", overhead_ratio(b));
 	for (unsigned i = 0, n = 0; i < BRAID_MAX_LINKS; i++) {
 		const struct braid_link_stats *l = core_link_stats(d->core, i);
 
@@ -95,10 +102,13 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 
 /* --- Prometheus --------------------------------------------------------------- */
 
-static const struct {
+/* A counter of a stats struct: where it is, and its metric name and help. */
+struct counter_def {
 	size_t off;
 	const char *name, *help;
-} bond_counters[] = {
+};
+
+static const struct counter_def bond_counters[] = {
 #define BC(f, n, h) { offsetof(struct braid_bond_stats, f), n, h }
 	BC(app_rx_pkts, "app_rx_packets", "Datagrams taken from the application side"),
 	BC(app_rx_bytes, "app_rx_bytes", "Bytes of datagrams taken from the application side"),
@@ -130,10 +140,7 @@ static const struct {
 #undef BC
 };
 
-static const struct {
-	size_t off;
-	const char *name, *help;
-} link_counters[] = {
+static const struct counter_def link_counters[] = {
 #define LC(f, n, h) { offsetof(struct braid_link_stats, f), n, h }
 	LC(tx_pkts, "link_tx_packets", "Tunnel packets sent on the link"),
 	LC(tx_bytes, "link_tx_bytes", "Tunnel bytes sent on the link"),
@@ -184,9 +191,7 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 	put(&o, "braid_fec_m %" PRIu64 "\n", stat_get(b->fec_m));
 	family(&o, "overhead_ratio", "gauge",
 	       "Wire bytes of parity and retransmissions per wire byte of first-time data");
-	put(&o, "braid_overhead_ratio %.6f\n", stat_get(b->data_bytes) ?
-	    (double)(stat_get(b->parity_bytes) + stat_get(b->retx_bytes)) /
-	    (double)stat_get(b->data_bytes) : 0.0);
+	put(&o, "braid_overhead_ratio %.6f\n", overhead_ratio(b));
 
 	for (size_t i = 0; i < sizeof(link_counters) / sizeof(link_counters[0]); i++) {
 		char name[96];
