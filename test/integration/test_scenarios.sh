@@ -5,27 +5,15 @@
 # each datagram exactly once and intact, nothing lost beyond what a scenario
 # makes unrecoverable, failover happens.
 set -u
-B=${BUILD:-build}
+. "$(dirname "$0")/lib.sh"
 for t in braidd braid-linkem braid-bench; do
-	[ -x "$B/$t" ] || { echo "SKIP: $B/$t is not built"; exit 77; }
+	[ -x "${BUILD:-build}/$t" ] || skip_all "${BUILD:-build}/$t is not built"
 done
-command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
+command -v jq >/dev/null || skip_all "jq is not installed"
+lib_init_local "${BUILD:-build}"
 
-TMP=$(mktemp -d /tmp/braid-scen.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	[ "${BRAID_TEST_KEEP:-0}" = 1 ] && echo "kept $TMP" || rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-npass=0 nfail=0
-ok() { npass=$((npass + 1)); echo "PASS: $1"; }
-bad() { nfail=$((nfail + 1)); echo "FAIL: $1"; }
 check() { # description, value, op, bound
-	if [ "$2" "$3" "$4" ]; then ok "$1 ($2 $3 $4)"; else bad "$1: got $2, want $3 $4"; fi
+	if [ "$2" "$3" "$4" ]; then pass "$1 ($2 $3 $4)"; else fail "$1" "got $2, want $3 $4"; fi
 }
 
 head -c 32 /dev/urandom | base64 >"$TMP/key"
@@ -80,7 +68,7 @@ run() {
 	pids+=($!)
 	"$B/braidd" -c "$TMP/$name.edge.conf" 2>"$TMP/$name.edge.log" &
 	pids+=($!)
-	PIDS+=("${pids[@]}")
+	LIB_PIDS+=("${pids[@]}")
 	# Ready, and every link up (the first probes over emulated delay).
 	# (jq -e succeeds on empty input, hence the test for a line first.)
 	local st
@@ -102,7 +90,7 @@ run() {
 delivery() { # name maxlost
 	local s=$TMP/$1.send.json r=$TMP/$1.recv.json
 	if [ ! -s "$s" ] || [ ! -s "$r" ]; then
-		bad "$1: no summary from braid-bench (logs in $TMP)"
+		fail "$1" "no summary from braid-bench (logs in $TMP)"
 		return
 	fi
 	check "$1: forward duplicates" "$(jq .duplicates "$r")" -eq 0
@@ -152,5 +140,4 @@ check "recover: the edge retransmitted for the hub's NACKs" \
 check "recover: no retransmission was needless" "$(jq .bond.retx_dup <<<"$st")" -eq 0
 check "recover: the code in force is 8:2" "$(jq '"\(.bond.fec_k):\(.bond.fec_m)"' <<<"$st" | tr -d '"')" = "8:2"
 
-echo "$npass passed, $nfail failed"
-[ "$nfail" -eq 0 ]
+lib_finish
