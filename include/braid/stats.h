@@ -23,8 +23,8 @@ enum link_state {
 struct braid_link_stats {
 	uint64_t tx_pkts, tx_bytes;	/* tunnel packets sent on this link */
 	uint64_t rx_pkts, rx_bytes;	/* authenticated tunnel packets received */
-	uint64_t tx_data;		/* DATA packets sent */
-	uint64_t rx_data;		/* DATA packets received */
+	uint64_t tx_data;		/* DATA and PARITY packets sent */
+	uint64_t rx_data;		/* DATA and PARITY packets received */
 	uint64_t rx_seq_lost;		/* per-link sequence gaps we saw */
 	uint64_t probes_sent, probes_answered;
 	uint64_t peer_rx_lost;		/* losses the peer reports on our sends */
