@@ -1,11 +1,17 @@
 /* Deficit weighted round robin link scheduler (see braid/sched.h).
  *
  * Aggregate mode runs DRR with a single shared packet stream: the round robin
- * sits on one link (s->cur); moving onto a link is a "visit" and adds
- * weight * SCHED_QUANTUM bytes of credit; the link carries packets while its
- * credit covers them and the round robin moves on at the first packet it
- * cannot cover. So what a link keeps between visits is less than one packet,
- * and over many packets bytes split in proportion to the weights.
+ * sits on one link (s->cur); moving onto a link is a "visit" and adds its
+ * quantum of credit; the link carries packets while its credit covers them
+ * and the round robin moves on at the first packet it cannot cover. So what a
+ * link keeps between visits is less than one packet, and over many packets
+ * bytes split in proportion to the weights.
+ *
+ * The quantum is weight / w_min * SCHED_QUANTUM, w_min being the lightest
+ * usable link's weight: the lightest link gets one quantum a visit and the
+ * others their multiples. Only the ratios of the weights matter, so weights
+ * of 100, 100 and 90 (weight = auto) make rounds as short as 1, 1 and 1,
+ * and a round never holds more than it must.
  *
  * Only usable links (present, live, weight > 0) are visited. Every other link
  * is skipped with its credit cleared, so an idle link cannot bank credit and
@@ -41,22 +47,38 @@ static bool link_usable(const struct sched_link *l)
 	return l->present && l->live && l->weight > 0;
 }
 
-static int64_t link_cap(const struct sched_link *l)
+/* The lightest weight among the usable links (1 if none is). */
+static uint32_t weight_min(const struct sched *s)
 {
-	return (int64_t)l->weight * SCHED_QUANTUM + SCHED_PKT_MAX;
+	uint32_t w = 0;
+
+	for (unsigned i = 0; i < SCHED_MAX_LINKS; i++)
+		if (link_usable(&s->link[i]) && (w == 0 || s->link[i].weight < w))
+			w = s->link[i].weight;
+	return w ? w : 1;
 }
 
-static void link_visit(struct sched_link *l)
+static int64_t link_quantum(const struct sched *s, const struct sched_link *l)
 {
-	int64_t cap = link_cap(l);
+	return (int64_t)l->weight * SCHED_QUANTUM / weight_min(s);
+}
+
+static int64_t link_cap(const struct sched *s, const struct sched_link *l)
+{
+	return link_quantum(s, l) + SCHED_PKT_MAX;
+}
+
+static void link_visit(const struct sched *s, struct sched_link *l)
+{
+	int64_t q = link_quantum(s, l);
 
 	/* The deficit is in a public struct; treat anything negative as none
 	 * rather than letting it hold the link back forever. */
 	if (l->deficit < 0)
 		l->deficit = 0;
-	l->deficit += (int64_t)l->weight * SCHED_QUANTUM;
-	if (l->deficit > cap)
-		l->deficit = cap;
+	l->deficit += q;
+	if (l->deficit > q + SCHED_PKT_MAX)
+		l->deficit = q + SCHED_PKT_MAX;
 }
 
 static bool link_covers(const struct sched_link *l, size_t len)
@@ -69,7 +91,7 @@ static void sched_advance(struct sched *s)
 {
 	s->cur = (s->cur + 1) % SCHED_MAX_LINKS;
 	if (link_usable(&s->link[s->cur]))
-		link_visit(&s->link[s->cur]);
+		link_visit(s, &s->link[s->cur]);
 }
 
 void sched_init(struct sched *s, enum sched_mode mode)
@@ -128,8 +150,8 @@ int sched_link_set_weight(struct sched *s, unsigned id, uint32_t weight)
 	 * cannot go on sending at its old rate for a long while. */
 	if (weight == 0)
 		l->deficit = 0;
-	else if (l->deficit > link_cap(l))
-		l->deficit = link_cap(l);
+	else if (l->deficit > link_cap(s, l))
+		l->deficit = link_cap(s, l);
 	return 0;
 }
 
@@ -175,7 +197,7 @@ static unsigned pick_aggregate(struct sched *s, size_t len, unsigned *out)
 
 		if (link_usable(l)) {
 			any = true;
-			if ((uint64_t)link_cap(l) >= (uint64_t)len)
+			if ((uint64_t)link_cap(s, l) >= (uint64_t)len)
 				fits = true;
 		}
 	}

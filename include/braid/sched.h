@@ -1,8 +1,9 @@
 /* Link scheduler: which link(s) carry the next packet.
  *
  * Deficit weighted round robin over the live links: each visit adds
- * weight * SCHED_QUANTUM bytes of credit to a link; a link sends while its
- * credit covers the packet. Over many packets each live link carries bytes in
+ * weight / w_min * SCHED_QUANTUM bytes of credit to a link (w_min: the
+ * lightest live link's weight); a link sends while its credit covers the
+ * packet. Over many packets each live link carries bytes in
  * proportion to its weight. A link that is down (or has weight 0) is skipped
  * and keeps no credit, so a link that was idle cannot burst when it returns.
  *
@@ -15,7 +16,7 @@
 #include <stdint.h>
 
 #define SCHED_MAX_LINKS  16
-#define SCHED_QUANTUM    1500u	/* bytes of credit per unit of weight per round */
+#define SCHED_QUANTUM    1500u	/* bytes of credit per round for the lightest link */
 #define SCHED_WEIGHT_MAX 1000u
 
 enum sched_mode {
