@@ -156,7 +156,7 @@ size_t wire_put_probe(uint8_t *p, const struct wire_probe *pr, int reply)
 	uint8_t *q = p;
 
 	q = put_u8(q, pr->link_id);
-	q = put_u8(q, 0);
+	q = put_u8(q, reply ? 0 : pr->flags);
 	q = put_u16(q, 0);
 	q = put_u32(q, pr->probe_seq);
 	q = put_u64(q, pr->tx_ns);
@@ -310,15 +310,14 @@ int wire_parse_nack(const uint8_t *p, size_t len, struct wire_nack *n)
 int wire_parse_probe(const uint8_t *p, size_t len, struct wire_probe *pr, int reply)
 {
 	struct wire_reader r;
-	uint8_t pad0;
-	uint16_t pad1;
+	uint16_t pad;
 
 	if (len != (reply ? WIRE_PROBE_REPLY_LEN : WIRE_PROBE_LEN))
 		return -EMSGSIZE;
 	wire_reader_init(&r, p, len);
 	pr->link_id = wire_read_u8(&r);
-	pad0 = wire_read_u8(&r);
-	pad1 = wire_read_u16(&r);
+	pr->flags = wire_read_u8(&r);
+	pad = wire_read_u16(&r);
 	pr->probe_seq = wire_read_u32(&r);
 	pr->tx_ns = wire_read_u64(&r);
 	pr->rx_pkts = wire_read_u32(&r);
@@ -327,8 +326,9 @@ int wire_parse_probe(const uint8_t *p, size_t len, struct wire_probe *pr, int re
 	if (r.err)
 		return -EMSGSIZE;
 	/* Padding is zero on send, like every reserved field: a non-zero pad
-	 * means a sender we do not understand, so refuse rather than guess. */
-	if (pad0 != 0 || pad1 != 0)
+	 * or an unknown flag means a sender we do not understand, so refuse
+	 * rather than guess. */
+	if (pad != 0 || (pr->flags & ~(reply ? 0 : WIRE_PROBE_BYE)))
 		return -EBADMSG;
 	return 0;
 }

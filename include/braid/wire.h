@@ -44,12 +44,16 @@
  *   bond_seq base_seq + i is asked for if bit i is set; bit 0 always is.
  *   4 + 12 * count bytes.
  *
- * PROBE body (24 bytes): link_id u8, pad u8[3], probe_seq u32, tx_ns u64,
- *   rx_pkts u32 (data packets received on this link from the peer so far),
- *   rx_lost u32 (per-link sequence gaps seen on this link from the peer).
+ * PROBE body (24 bytes): link_id u8, flags u8, pad u8[2], probe_seq u32,
+ *   tx_ns u64, rx_pkts u32 (data packets received on this link from the peer
+ *   so far), rx_lost u32 (per-link sequence gaps seen on this link from the
+ *   peer). flags: WIRE_PROBE_BYE says the sender has taken link_id out of
+ *   service (deleted or set down): stop sending on it and expect no answer.
+ *   It may arrive on any link. Other flag bits are refused.
  * PROBE_REPLY body: the probe's link_id, probe_seq and tx_ns echoed, then the
  *   replier's own rx_pkts and rx_lost for that link, then jitter_us u32 (the
  *   replier's RFC 3550 interarrival jitter estimate for that link), 28 bytes.
+ *   Its flags are zero.
  */
 #ifndef BRAID_WIRE_H
 #define BRAID_WIRE_H
@@ -128,8 +132,11 @@ struct wire_nack {
 	} e[WIRE_NACK_MAX];
 };
 
+#define WIRE_PROBE_BYE 0x01
+
 struct wire_probe {
 	uint8_t  link_id;
+	uint8_t  flags;		/* WIRE_PROBE_BYE; zero in a reply */
 	uint32_t probe_seq;
 	uint64_t tx_ns;
 	uint32_t rx_pkts;

@@ -638,6 +638,33 @@ START_TEST(probe_pad_nonzero)
 }
 END_TEST
 
+/* The BYE flag goes in a probe and comes back out; a reply never carries
+ * it, and a reply or probe with it (or any other flag bit) is refused. */
+START_TEST(probe_bye_flag)
+{
+	const struct wire_probe in = { .link_id = 5, .flags = WIRE_PROBE_BYE, .probe_seq = 9 };
+	struct wire_probe out;
+	uint8_t buf[WIRE_PROBE_REPLY_LEN];
+
+	ck_assert_uint_eq(wire_put_probe(buf, &in, 0), WIRE_PROBE_LEN);
+	ck_assert_uint_eq(buf[1], WIRE_PROBE_BYE);
+	ck_assert_int_eq(wire_parse_probe(buf, WIRE_PROBE_LEN, &out, 0), 0);
+	ck_assert_uint_eq(out.flags, WIRE_PROBE_BYE);
+	ck_assert_uint_eq(out.link_id, 5);
+
+	ck_assert_uint_eq(wire_put_probe(buf, &in, 1), WIRE_PROBE_REPLY_LEN);
+	ck_assert_uint_eq(buf[1], 0);
+	buf[1] = WIRE_PROBE_BYE;
+	ck_assert_int_eq(wire_parse_probe(buf, WIRE_PROBE_REPLY_LEN, &out, 1), -EBADMSG);
+
+	for (unsigned bit = 1; bit < 8; bit++) {
+		wire_put_probe(buf, &in, 0);
+		buf[1] = (uint8_t)(1u << bit);
+		ck_assert_int_eq(wire_parse_probe(buf, WIRE_PROBE_LEN, &out, 0), -EBADMSG);
+	}
+}
+END_TEST
+
 START_TEST(hs_wrong_lengths)
 {
 	static const size_t bad[] = { 0, 1, 32, 40, 47, 49, 64, WIRE_HS_LEN };
@@ -711,6 +738,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, nack_malformed);
 	tcase_add_test(tc, probe_wrong_lengths);
 	tcase_add_test(tc, probe_pad_nonzero);
+	tcase_add_test(tc, probe_bye_flag);
 	tcase_add_test(tc, hs_wrong_lengths);
 	tcase_add_loop_test(tc, hs_reserved_nonzero, 0, 8);
 	suite_add_tcase(s, tc);
