@@ -48,6 +48,7 @@ enum kind {
 	K_ADDR,		/* union braid_addr */
 	K_IFNAME,
 	K_FEC,		/* off | K:M | auto */
+	K_WEIGHT,	/* auto | 1..max */
 };
 
 struct key_def {
@@ -104,8 +105,8 @@ static const struct key_def keys[] = {
 	{ "local",          SEC_LINK, K_ADDR,     L(local) },
 	{ "device",         SEC_LINK, K_IFNAME,   L(device) },
 	{ "remote",         SEC_LINK, K_ADDR,     L(remote) },
-	{ "weight",         SEC_LINK, K_U32,      L(weight),
-	  1, SCHED_WEIGHT_MAX, "1..1000" },
+	{ "weight",         SEC_LINK, K_WEIGHT,   L(weight),
+	  1, SCHED_WEIGHT_MAX, "auto or 1..1000" },
 	{ "priority",       SEC_LINK, K_U32,      L(priority),
 	  0, 1000, "0..1000" },
 };
@@ -137,7 +138,10 @@ static int fail(struct parser *p, int line, const char *fmt, ...)
 
 	if (!p->err || p->errlen == 0)
 		return -EINVAL;
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
+	if (line > 0)
+		n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
+	else	/* not from a file: `braidctl link add` */
+		n = snprintf(p->err, p->errlen, "%s: ", p->name);
 	if (n >= 0 && (size_t)n < p->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
@@ -535,6 +539,19 @@ static int set_value(struct parser *p, const struct key_def *k, char *v)
 				    "1..%d and M 1..%d", k->name, clip(v, c),
 				    CONFIG_FEC_K_MAX, CONFIG_FEC_M_MAX);
 		return 0;
+	case K_WEIGHT:
+		if (strcmp(v, "auto") == 0) {
+			p->cfg.links[p->link].weight_auto = true;
+			*(uint32_t *)field = BRAID_AUTO_WEIGHT;
+			return 0;
+		}
+		rc = parse_u64(v, &x);
+		if (rc < 0 || x < k->min || x > k->max)
+			return fail(p, p->line, "%s '%s' must be %s", k->name, clip(v, c),
+				    k->range);
+		p->cfg.links[p->link].weight_auto = false;
+		*(uint32_t *)field = (uint32_t)x;
+		return 0;
 	case K_IFNAME:
 		if (!valid_ifname(v))
 			return fail(p, p->line, "%s '%s' is not an interface name "
@@ -603,7 +620,8 @@ static int parse_section(struct parser *p, char *s)
 		l = &p->cfg.links[p->link];
 		memset(l, 0, sizeof(*l));
 		strcpy(l->name, name);
-		l->weight = 1;
+		l->weight = BRAID_AUTO_WEIGHT;
+		l->weight_auto = true;
 		l->priority = p->link;
 		l->line = p->line;
 		p->sec = SEC_LINK;
@@ -687,6 +705,21 @@ static int link_key_line(const struct parser *p, unsigned link, const char *name
 	return 0;
 }
 
+static int check_link(struct parser *p, unsigned i)
+{
+	const struct link_config *l = &p->cfg.links[i];
+
+	if (!link_key_line(p, i, "local"))
+		return fail(p, l->line, "missing 'local' in [link %s]", l->name);
+	if (p->cfg.role == ROLE_EDGE && !l->has_remote)
+		return fail(p, l->line, "missing 'remote' in [link %s] "
+			    "(required on an edge)", l->name);
+	if (l->has_remote && l->remote.sa.sa_family != l->local.sa.sa_family)
+		return fail(p, link_key_line(p, i, "remote"), "link '%s': remote "
+			    "and local are not the same address family", l->name);
+	return 0;
+}
+
 /* What no single line can show: required keys, and keys that contradict
  * each other or the role. */
 static int check_whole(struct parser *p, int last)
@@ -723,16 +756,10 @@ static int check_whole(struct parser *p, int last)
 	if (cfg->nlinks == 0)
 		return fail(p, last, "no links: add at least one [link NAME] section");
 	for (unsigned i = 0; i < cfg->nlinks; i++) {
-		const struct link_config *l = &cfg->links[i];
+		int rc = check_link(p, i);
 
-		if (!link_key_line(p, i, "local"))
-			return fail(p, l->line, "missing 'local' in [link %s]", l->name);
-		if (edge && !l->has_remote)
-			return fail(p, l->line, "missing 'remote' in [link %s] "
-				    "(required on an edge)", l->name);
-		if (l->has_remote && l->remote.sa.sa_family != l->local.sa.sa_family)
-			return fail(p, link_key_line(p, i, "remote"), "link '%s': remote "
-				    "and local are not the same address family", l->name);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -794,6 +821,90 @@ int config_parse(const char *text, size_t len, const char *name,
 	if (rc == 0)
 		*cfg = p.cfg;
 	return rc;
+}
+
+int config_link_parse(enum braid_role role, const char *name, const char *const *kv,
+		      unsigned n, struct link_config *out, char *err, size_t errlen)
+{
+	struct parser *p;
+	int rc = 0;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!name || !config_valid_name(name)) {
+		if (err && errlen)
+			snprintf(err, errlen, "invalid link name (1..%d characters of "
+				 "A-Z a-z 0-9 _ . -)", BRAID_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->name = "link";
+	p->err = err;
+	p->errlen = errlen;
+	p->cfg.role = role;
+	p->sec = SEC_LINK;
+	p->cfg.nlinks = 1;
+	strcpy(p->cfg.links[0].name, name);
+	p->cfg.links[0].weight = BRAID_AUTO_WEIGHT;
+	p->cfg.links[0].weight_auto = true;
+	p->cfg.links[0].priority = CONFIG_PRIORITY_LAST;
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		const char *eq = strchr(kv[i], '=');
+		const struct key_def *k = NULL;
+		char c[CLIP + 4];
+
+		if (strlen(kv[i]) >= sizeof(p->buf)) {
+			rc = fail(p, 0, "argument too long");
+			break;
+		}
+		strcpy(p->buf, kv[i]);
+		if (!eq || eq == kv[i] || !eq[1]) {
+			rc = fail(p, 0, "expected key=value, got '%s'", clip(kv[i], c));
+			break;
+		}
+		p->buf[eq - kv[i]] = '\0';
+		for (size_t j = 0; j < NKEYS; j++) {
+			if (keys[j].sec == SEC_LINK && strcmp(keys[j].name, p->buf) == 0) {
+				k = &keys[j];
+				break;
+			}
+		}
+		if (!k) {
+			rc = fail(p, 0, "unknown key '%s' (local, remote, device, weight, "
+				  "priority)", clip(p->buf, c));
+			break;
+		}
+		if (p->link_seen[0][k - keys]) {
+			rc = fail(p, 0, "duplicate key '%s'", k->name);
+			break;
+		}
+		p->link_seen[0][k - keys] = 1;
+		rc = set_value(p, k, p->buf + (eq - kv[i]) + 1);
+	}
+	if (rc == 0)
+		rc = check_link(p, 0);
+	if (rc == 0)
+		*out = p->cfg.links[0];
+	free(p);
+	return rc;
+}
+
+int config_weight_parse(const char *s, uint32_t *weight, bool *is_auto)
+{
+	uint64_t x;
+
+	if (strcmp(s, "auto") == 0) {
+		*weight = BRAID_AUTO_WEIGHT;
+		*is_auto = true;
+		return 0;
+	}
+	if (parse_u64(s, &x) < 0 || x < 1 || x > SCHED_WEIGHT_MAX)
+		return -EINVAL;
+	*weight = (uint32_t)x;
+	*is_auto = false;
+	return 0;
 }
 
 int config_load(const char *path, struct braid_config *cfg, char *err, size_t errlen)

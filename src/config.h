@@ -28,6 +28,8 @@
 #define CONFIG_FEC_K_MAX  32
 #define CONFIG_FEC_M_MAX  8
 #define CONFIG_FEC_AUTO_K 8
+#define BRAID_AUTO_WEIGHT 100u	/* weight = auto: a link as good as the best */
+#define CONFIG_PRIORITY_LAST UINT32_MAX	/* link add without priority: after the others */
 
 enum braid_role { ROLE_EDGE = 0, ROLE_HUB = 1 };
 
@@ -37,7 +39,8 @@ struct link_config {
 	char device[IFNAMSIZ];		/* optional: SO_BINDTODEVICE */
 	union braid_addr remote;	/* required on the edge; the hub may learn it */
 	bool has_remote;
-	uint32_t weight;		/* 1..SCHED_WEIGHT_MAX, default 1 */
+	uint32_t weight;		/* 1..SCHED_WEIGHT_MAX; with weight_auto, where it starts */
+	bool weight_auto;		/* weight = auto (the default): from loss and RTT */
 	uint32_t priority;		/* failover order, lower first; default: file order */
 	int line;			/* where the section starts, for messages */
 };
@@ -90,5 +93,12 @@ int config_parse_bool(const char *s, bool *b);
 /* "off", "auto" or "K:M"; 0 or -EINVAL. */
 int config_parse_fec(const char *s, unsigned *k, unsigned *m, bool *is_auto);
 bool config_valid_name(const char *s);
+/* The words of `braidctl link add NAME key=value...` (the keys of a [link]
+ * section) into out, checked as a config file's link would be for role.
+ * 0 or -EINVAL with "link: what is wrong" in err (or -ENOMEM). */
+int config_link_parse(enum braid_role role, const char *name, const char *const *kv,
+		      unsigned n, struct link_config *out, char *err, size_t errlen);
+/* "auto" or 1..SCHED_WEIGHT_MAX. 0 or -EINVAL. */
+int config_weight_parse(const char *s, uint32_t *weight, bool *is_auto);
 
 #endif

@@ -259,6 +259,7 @@ START_TEST(test_good_edge)
 	ck_assert(cfg.links[0].has_remote);
 	assert_addr4(&cfg.links[0].remote, "192.0.2.1", 7000);
 	ck_assert_uint_eq(cfg.links[0].weight, 1000);
+	ck_assert(!cfg.links[0].weight_auto);
 	ck_assert_uint_eq(cfg.links[0].priority, 7);
 	ck_assert_int_eq(cfg.links[0].line, 26);
 
@@ -267,7 +268,8 @@ START_TEST(test_good_edge)
 	ck_assert_uint_eq(ntohs(cfg.links[1].local.in6.sin6_port), 7001);
 	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::1", &want6), 1);
 	ck_assert(memcmp(&cfg.links[1].remote.in6.sin6_addr, &want6, sizeof(want6)) == 0);
-	ck_assert_uint_eq(cfg.links[1].weight, 1);	/* default */
+	ck_assert(cfg.links[1].weight_auto);		/* default */
+	ck_assert_uint_eq(cfg.links[1].weight, BRAID_AUTO_WEIGHT);
 	ck_assert_uint_eq(cfg.links[1].priority, 1);	/* default: its index */
 	ck_assert_int_eq(cfg.links[1].line, 32);
 }
@@ -554,8 +556,10 @@ static const struct bad {
 	{ LINK("device = a/b"), 9, "is not an interface name" },
 	{ LINK("device = a:b"), 9, "is not an interface name" },
 	{ LINK("device = .."), 9, "is not an interface name" },
-	{ LINK("weight = 0"), 9, "weight '0' out of range 1..1000" },
-	{ LINK("weight = 1001"), 9, "out of range 1..1000" },
+	{ LINK("weight = 0"), 9, "weight '0' must be auto or 1..1000" },
+	{ LINK("weight = 1001"), 9, "must be auto or 1..1000" },
+	{ LINK("weight = Auto"), 9, "must be auto or 1..1000" },
+	{ LINK("weight = auto\nweight = 3"), 10, "duplicate key 'weight'" },
 	{ LINK("priority = 1001"), 9, "priority '1001' out of range 0..1000" },
 	{ "[bond]\n[link a]\nlocal = ::1:5\n", 3, "local '::1:5' is not an address" },
 	{ "[bond]\n[link a]\nremote = 1.2.3.4:65536\n", 3, "is not an address" },
@@ -974,6 +978,90 @@ START_TEST(test_load)
 }
 END_TEST
 
+/* `braidctl link add`: the same keys and checks as a [link] section. */
+START_TEST(test_link_parse)
+{
+	static const struct {
+		enum braid_role role;
+		const char *name;
+		const char *kv[4];
+		const char *err;	/* NULL: accepted */
+	} cases[] = {
+		{ ROLE_EDGE, "lte2", { "local=127.0.0.1:0", "remote=127.0.0.1:9", "weight=4" }, NULL },
+		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9" }, NULL },
+		{ ROLE_EDGE, "lte2", { "local=127.0.0.1:0" }, "missing 'remote'" },
+		{ ROLE_HUB, "lte2", { "remote=127.0.0.1:9" }, "missing 'local'" },
+		{ ROLE_EDGE, "lte2", { "local=127.0.0.1:0", "remote=[::1]:9" }, "address family" },
+		{ ROLE_HUB, "lte2", { "local=10.0.0.1" }, "is not an address" },
+		{ ROLE_HUB, "lte2", { "local" }, "expected key=value" },
+		{ ROLE_HUB, "lte2", { "local=" }, "expected key=value" },
+		{ ROLE_HUB, "lte2", { "=1" }, "expected key=value" },
+		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "mode=duplicate" }, "unknown key 'mode'" },
+		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "local=127.0.0.1:8" }, "duplicate key 'local'" },
+		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "weight=0" }, "must be auto or 1..1000" },
+		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "device=a/b" }, "interface name" },
+		{ ROLE_HUB, "bad name", { "local=127.0.0.1:9" }, "invalid link name" },
+		{ ROLE_HUB, "", { "local=127.0.0.1:9" }, "invalid link name" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct link_config lc;
+		unsigned n = 0;
+		int rc;
+
+		while (n < 4 && cases[i].kv[n])
+			n++;
+		memset(&lc, 0x5a, sizeof(lc));
+		rc = config_link_parse(cases[i].role, cases[i].name, cases[i].kv, n, &lc, err,
+				       sizeof(err));
+		if (!cases[i].err) {
+			ck_assert_msg(rc == 0, "case %zu: %s", i, err);
+			ck_assert_str_eq(lc.name, cases[i].name);
+		} else {
+			ck_assert_msg(rc == -EINVAL && strstr(err, cases[i].err),
+				      "case %zu: want '%s', got %d '%s'", i, cases[i].err, rc, err);
+			ck_assert_msg(strncmp(err, "link", 4) == 0 || strstr(err, "link name"),
+				      "case %zu: '%s'", i, err);
+		}
+	}
+	{
+		const char *kv[] = { "local=127.0.0.1:0", "remote=127.0.0.1:9", "weight=4",
+				     "device=eth1" };
+		struct link_config lc;
+
+		ck_assert_int_eq(config_link_parse(ROLE_EDGE, "a", kv, 4, &lc, err, sizeof(err)), 0);
+		ck_assert_uint_eq(lc.weight, 4);
+		ck_assert(!lc.weight_auto);
+		ck_assert(lc.has_remote);
+		ck_assert_str_eq(lc.device, "eth1");
+		ck_assert_int_eq(config_link_parse(ROLE_EDGE, "a", kv, 2, &lc, err, sizeof(err)), 0);
+		ck_assert(lc.weight_auto);
+		ck_assert_uint_eq(lc.weight, BRAID_AUTO_WEIGHT);
+	}
+}
+END_TEST
+
+START_TEST(test_weight_parse)
+{
+	uint32_t w = 0;
+	bool a = false;
+
+	ck_assert_int_eq(config_weight_parse("auto", &w, &a), 0);
+	ck_assert(a);
+	ck_assert_uint_eq(w, BRAID_AUTO_WEIGHT);
+	ck_assert_int_eq(config_weight_parse("1", &w, &a), 0);
+	ck_assert(!a);
+	ck_assert_uint_eq(w, 1);
+	ck_assert_int_eq(config_weight_parse("1000", &w, &a), 0);
+	ck_assert_uint_eq(w, 1000);
+	ck_assert_int_eq(config_weight_parse("0", &w, &a), -EINVAL);
+	ck_assert_int_eq(config_weight_parse("1001", &w, &a), -EINVAL);
+	ck_assert_int_eq(config_weight_parse("", &w, &a), -EINVAL);
+	ck_assert_int_eq(config_weight_parse("5x", &w, &a), -EINVAL);
+	ck_assert_int_eq(config_weight_parse("AUTO", &w, &a), -EINVAL);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1003,6 +1091,8 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_size, 0, (int)(sizeof(sizes) / sizeof(sizes[0])));
 	tcase_add_test(tc, test_bool);
 	tcase_add_test(tc, test_valid_name);
+	tcase_add_test(tc, test_link_parse);
+	tcase_add_test(tc, test_weight_parse);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
