@@ -2,6 +2,7 @@
  * loss recovery, probes and link state. No I/O and no clock reads; see
  * core.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,17 @@ struct core_link {
 	struct core_path path;		/* where packets for this link go */
 	enum link_state state;
 
+	/* Taken out of service here (core_link_set_admin), or deleted and
+	 * draining until drain_until (core_link_drain): no data, probes or
+	 * answers go out on it, but what arrives is still taken. peer_bye:
+	 * when the peer said it took the link out of service; answers to our
+	 * probes sent before then do not bring the link back. */
+	bool admin_down;
+	bool draining;
+	bool weight_auto;		/* weight set by auto_weights() */
+	uint64_t drain_until;
+	uint64_t peer_bye;
+
 	uint32_t tx_seq;		/* per-link sequence of our DATA */
 
 	/* Receive side, for the peer's view of this link (sent in probes). A
@@ -50,6 +62,8 @@ struct core_link {
 	uint32_t rx_seq_max;		/* highest per-link sequence seen */
 	uint64_t rx_window;		/* bit i: rx_seq_max - i arrived */
 	uint32_t rx_lost;		/* per-link sequence numbers lost */
+	uint32_t rx_mark_seq;		/* rx_seq_max at the last report (link_rx_age) */
+	uint64_t rx_mark_at;		/* ... and when (0: none yet) */
 	uint32_t rx_data;
 	bool jit_have;
 	int64_t jit_prev_transit;	/* us */
@@ -62,6 +76,10 @@ struct core_link {
 	uint32_t rx_bond_n;
 	uint64_t rx_reorder_ns;
 	uint64_t rx_first_at;		/* first DATA from this link this session */
+	/* When the peer may have started sending on this link though it has
+	 * delivered nothing yet this session: it came UP here, or we answered
+	 * its probe (it comes UP at the peer once the answer lands). */
+	uint64_t fresh_at;
 	uint64_t rx_data_at;		/* last DATA from this link */
 	uint64_t rx_gap_ns;		/* EWMA of the time between them (1/8) */
 	int64_t transit_min, transit_max;	/* us, this session (jit_have) */
@@ -84,8 +102,11 @@ struct core_link {
 	uint64_t srtt_ns, rttvar_ns;
 	uint32_t peer_rx_prev, peer_lost_prev;
 	bool peer_have;
-	uint64_t data_loss_ppm;		/* EWMA of the peer-reported loss on our sends */
-	uint64_t probe_loss_ppm;	/* EWMA of unanswered probes */
+	/* Loss on this link: our DATA the peer reports lost, and our probes
+	 * unanswered, as one estimate (see on_probe_reply). iv_probe_*:
+	 * probes judged since the last update. */
+	uint64_t loss_ppm;
+	uint32_t iv_probe_ok, iv_probe_lost;
 
 	struct braid_link_stats st;
 };
@@ -146,12 +167,23 @@ struct core {
 
 	uint64_t now;
 	uint64_t wake;			/* when core_tick next has work */
+	uint64_t data_since;		/* first DATA received this session (0: none) */
 	struct braid_bond_stats st;
 };
 
 /* DATA packets a link delivers before what it showed of its order is used
  * to give up on gaps early (set_horizon). */
 #define HORIZON_WARMUP 64
+
+/* weight = auto: the weight of a link as good as the best, and the loss
+ * above the best link's that halves a link's share. */
+#define AUTO_WEIGHT_FULL CORE_AUTO_WEIGHT
+#define AUTO_LOSS_HALF_PPM 50000u
+#define AUTO_LOSS_NOISE_PPM 5000u
+#define AUTO_RTT_NOISE_NS (1 * NS_PER_MS)
+
+static void link_forget(struct core *c, unsigned id);
+static void auto_weights(struct core *c);
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -200,9 +232,77 @@ static void link_set_state(struct core *c, unsigned id, enum link_state st)
 	stat_set(lk->st.state_since_ns, c->now);
 	if (st == LINK_DOWN)
 		stat_add(lk->st.down_events, 1);
+	if (st == LINK_UP && !lk->rx_bond_at)
+		lk->fresh_at = c->now;
 	sched_link_set_live(&c->sched, id, st == LINK_UP);
+	auto_weights(c);
 	if (c->io.link_state)
 		c->io.link_state(c->io.ctx, id, st);
+}
+
+/* weight = auto. Each such link's weight is AUTO_WEIGHT_FULL scaled down by
+ * how far its loss and round trip are above the best live link's:
+ *
+ *   loss:  1 / (1 + excess / 5%)             5% more loss halves the share
+ *   rtt:   1 / (1 + excess / max(budget/8, 2 ms))
+ *
+ * each excess less 0.5% of loss or 1 ms of round trip (so that equal
+ * links' noise does not make their weights wander), and 0 (probes only)
+ * once the round trip is more than twice the budget above the best, where
+ * a datagram sent on it would come after the others had given up on it. A
+ * link whose loss grows because it is full loses share until its loss
+ * falls: the weights find the links' capacity through their loss. The
+ * weight moves a quarter of the way to its target per update (every probe
+ * answer and state change), so one bad probe does not swing it. Links with
+ * a number for a weight keep it. */
+static void auto_weights(struct core *c)
+{
+	uint64_t rtt_min = UINT64_MAX, loss_min = UINT64_MAX, rtt_scale;
+	bool any = false;
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (!lk->present || lk->state != LINK_UP || !lk->have_rtt)
+			continue;
+		rtt_min = min_u64(rtt_min, lk->srtt_ns);
+		loss_min = min_u64(loss_min, stat_get(lk->st.loss_ppm));
+		any |= lk->weight_auto;
+	}
+	if (!any)
+		return;
+	rtt_scale = max_u64(c->p.budget_ns / 8, 2 * NS_PER_MS);
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		struct core_link *lk = &c->link[id];
+		uint64_t d_loss, d_rtt, w, cur;
+		double f;
+
+		if (!lk->present || !lk->weight_auto || lk->state != LINK_UP || !lk->have_rtt)
+			continue;
+		d_loss = stat_get(lk->st.loss_ppm) - loss_min;
+		d_rtt = lk->srtt_ns - rtt_min;
+		if (d_rtt > 2 * c->p.budget_ns) {
+			w = 0;
+		} else {
+			d_loss = d_loss > AUTO_LOSS_NOISE_PPM ? d_loss - AUTO_LOSS_NOISE_PPM : 0;
+			d_rtt = d_rtt > AUTO_RTT_NOISE_NS ? d_rtt - AUTO_RTT_NOISE_NS : 0;
+			f = 1.0 / (1.0 + (double)d_loss / AUTO_LOSS_HALF_PPM);
+			f /= 1.0 + (double)d_rtt / (double)rtt_scale;
+			w = (uint64_t)(AUTO_WEIGHT_FULL * f + 0.5);
+			if (w == 0)
+				w = 1;
+		}
+		cur = stat_get(lk->st.weight);
+		/* A quarter of the way, but always at least one step. */
+		if (w > cur)
+			w = cur + max_u64((w - cur) / 4, 1);
+		else if (w < cur)
+			w = cur - max_u64((cur - w) / 4, 1);
+		if (w != cur) {
+			sched_link_set_weight(&c->sched, id, (uint32_t)w);
+			stat_set(lk->st.weight, w);
+		}
+	}
 }
 
 /* Publishes the reorder buffer's running totals (kept across sessions). */
@@ -408,7 +508,7 @@ static void send_probe(struct core *c, unsigned id)
 		    c->now - lk->probe_ring[i].sent < dead_after_ns(c, lk))
 			continue;
 		lk->probe_ring[i].judged = true;
-		lk->probe_loss_ppm = (lk->probe_loss_ppm * 7 + 1000000) / 8;
+		lk->iv_probe_lost++;
 	}
 	buf = pkt_alloc(c, id);
 	if (!buf)
@@ -494,10 +594,13 @@ static void session_begin(struct core *c, uint32_t session)
 	recover_reset(c->rec);
 	c->nackq[0].len = c->nackq[1].len = 0;
 	c->nack_from_set = false;
+	c->data_since = 0;
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		struct core_link *lk = &c->link[id];
 
 		lk->rx_any = false;
+		lk->rx_mark_at = 0;
+		lk->fresh_at = 0;
 		lk->rx_bond_at = 0;
 		lk->rx_data_at = 0;
 		lk->rx_gap_ns = 0;
@@ -517,7 +620,50 @@ static void link_heard(struct core *c, unsigned id)
 	struct core_link *lk = &c->link[id];
 
 	lk->last_reply = c->now;
-	link_set_state(c, id, LINK_UP);
+	if (!lk->admin_down && !lk->draining)
+		link_set_state(c, id, LINK_UP);
+}
+
+/* Tells the peer that link `id` is out of service: a BYE probe on the link
+ * itself and a copy on the fastest other live link, so one loss does not
+ * leave the peer sending into a closed socket until its probes time out. */
+static void send_bye(struct core *c, unsigned id)
+{
+	unsigned via[2] = { id, fastest_link(c, id) };
+
+	if (!c->ready || !c->confirmed)
+		return;
+	for (unsigned i = 0; i < 2; i++) {
+		struct wire_probe pr = { .link_id = (uint8_t)id, .flags = WIRE_PROBE_BYE };
+		struct core_link *out = &c->link[via[i]];
+		uint8_t *buf;
+
+		if ((i == 1 && via[1] == id) || !out->has_remote)
+			continue;
+		buf = pkt_alloc(c, via[i]);
+		if (!buf)
+			return;
+		wire_put_probe(buf + WIRE_OUTER_LEN, &pr, 0);
+		stat_add(out->st.probes_sent, 1);
+		pkt_seal_send(c, via[i], buf, WIRE_PROBE, WIRE_PROBE_LEN, &out->path);
+	}
+}
+
+/* The peer took link `id` out of service: stop sending on it now rather
+ * than when its probes time out. It comes back when a probe sent from now
+ * on is answered. */
+static void on_bye(struct core *c, unsigned id)
+{
+	struct core_link *lk;
+
+	if (id >= BRAID_MAX_LINKS || !c->link[id].present) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	lk = &c->link[id];
+	lk->peer_bye = c->now;
+	if (lk->state != LINK_DOWN)
+		link_set_state(c, id, LINK_DOWN);
 }
 
 /* --- receiving -------------------------------------------------------------- */
@@ -815,6 +961,23 @@ static void nack_flush(struct core *c)
  * also covers how much slower it can be than the fastest link: a packet it
  * still carries, sent before a later one on a faster link, trails that one by
  * at most the difference of their transit times. */
+/* How long a link that came up may deliver nothing before it is taken for
+ * one the peer does not use: the peer's answer and its first packet on the
+ * link take about a round trip, so twice the slowest round trip and its
+ * variance, plus 10 ms; the budget while no round trip is known. */
+static uint64_t fresh_ns(const struct core *c)
+{
+	uint64_t t = 0;
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (lk->present && lk->have_rtt)
+			t = max_u64(t, 2 * (lk->srtt_ns + 2 * lk->rttvar_ns));
+	}
+	return t ? t + 10 * NS_PER_MS : c->p.budget_ns;
+}
+
 static void set_horizon(struct core *c)
 {
 	uint64_t grace = NS_PER_MS, nack_wait;
@@ -835,7 +998,16 @@ static void set_horizon(struct core *c)
 		if (!lk->present)
 			continue;
 		if (!lk->rx_bond_at) {
-			if (lk->state == LINK_UP)
+			/* Nothing from this link yet, but the peer may be
+			 * sending on it already (it is new, or just back, or
+			 * the session is): its first packets may be behind
+			 * the others', so no horizon for now; gaps wait for
+			 * the budget. Unless data has flowed elsewhere long
+			 * enough since it came that the peer would have used
+			 * it: then it is a link the peer leaves idle (weight
+			 * 0, failover standby), and does not count. */
+			if (lk->fresh_at &&
+			    c->now - max_u64(lk->fresh_at, c->data_since) < fresh_ns(c))
 				return;
 			continue;
 		}
@@ -943,6 +1115,33 @@ static void link_rx_account(struct core *c, struct core_link *lk, uint32_t link_
 	lk->jit_prev_transit = transit;
 }
 
+/* Before each report of our receive counts to the peer (a probe answer):
+ * the gaps that were already behind the newest packet at the previous
+ * report, at least twice the link's own reordering plus 10 ms ago, count
+ * as lost now. Otherwise a gap counts only once 64 newer packets came,
+ * which on a link carrying a few packets a second (a link weight = auto has
+ * turned down) takes seconds, and the peer would see a loss long after it
+ * happened, in a burst. */
+static void link_rx_age(struct core *c, struct core_link *lk)
+{
+	if (lk->rx_any && lk->rx_mark_at &&
+	    c->now - lk->rx_mark_at >= 2 * lk->rx_reorder_ns + 10 * NS_PER_MS) {
+		uint32_t back = lk->rx_seq_max - lk->rx_mark_seq;
+
+		if (back < 64) {
+			uint64_t old = ~0ull << back;	/* the bits of seqs <= rx_mark_seq */
+
+			lk->rx_lost += (uint32_t)__builtin_popcountll(~lk->rx_window & old);
+			lk->rx_window |= old;
+			stat_set(lk->st.rx_seq_lost, lk->rx_lost);
+		}
+	}
+	if (lk->rx_any) {
+		lk->rx_mark_seq = lk->rx_seq_max;
+		lk->rx_mark_at = c->now;
+	}
+}
+
 /* A datagram rebuilt from parity: into the reorder buffer as if it had
  * arrived. Counted only if it was still wanted. */
 static void on_recovered(void *ctx, uint32_t seq, uint16_t flow, const uint8_t *data, size_t len)
@@ -988,6 +1187,8 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 			lk->rx_gap_ns = lk->rx_gap_ns + gap / 8 - lk->rx_gap_ns / 8;
 		} else {
 			lk->rx_first_at = c->now;
+			if (!c->data_since)
+				c->data_since = c->now;
 		}
 		lk->rx_data_at = c->now;
 	}
@@ -1071,10 +1272,20 @@ static void on_probe(struct core *c, unsigned id, const uint8_t *plain, size_t n
 		stat_add(c->st.malformed, 1);
 		return;
 	}
+	if (pr.flags & WIRE_PROBE_BYE) {
+		on_bye(c, pr.link_id);
+		return;
+	}
+	/* Out of service here: no answer, so the peer's probes say so too. */
+	if (lk->admin_down || lk->draining)
+		return;
+	if (!lk->rx_bond_at && !lk->fresh_at)
+		lk->fresh_at = c->now;
 	buf = pkt_alloc(c, id);
 	if (!buf)
 		return;
 	/* Echo the probe with what we saw of the peer's sends on this link. */
+	link_rx_age(c, lk);
 	pr.rx_pkts = lk->rx_data;
 	pr.rx_lost = lk->rx_lost;
 	pr.jitter_us = (uint32_t)(lk->jit_q4 >> 4);
@@ -1092,7 +1303,7 @@ static void on_probe_reply(struct core *c, unsigned id, const uint8_t *plain, si
 		stat_add(c->st.malformed, 1);
 		return;
 	}
-	if (pr.tx_ns > c->now)
+	if (pr.tx_ns > c->now || (lk->peer_bye && pr.tx_ns < lk->peer_bye))
 		return;
 	rtt = c->now - pr.tx_ns;
 	/* RFC 6298 smoothing. */
@@ -1109,15 +1320,33 @@ static void on_probe_reply(struct core *c, unsigned id, const uint8_t *plain, si
 	if (lk->probe_ring[pr.probe_seq % PROBE_RING].seq == pr.probe_seq &&
 	    !lk->probe_ring[pr.probe_seq % PROBE_RING].judged) {
 		lk->probe_ring[pr.probe_seq % PROBE_RING].judged = true;
-		lk->probe_loss_ppm = lk->probe_loss_ppm * 7 / 8;
+		lk->iv_probe_ok++;
 	}
-	if (lk->peer_have) {
-		uint32_t d_rx = pr.rx_pkts - lk->peer_rx_prev;
-		uint32_t d_lost = pr.rx_lost - lk->peer_lost_prev;
-		uint64_t tot = (uint64_t)d_rx + d_lost;
+	/* The loss estimate: since the last answer, the DATA the peer counts
+	 * received and lost on this link, and our probes answered and lost,
+	 * all as packets of one sample. Each sample moves the estimate by
+	 * its size in 64ths, from 8 to 32 (a busy link's estimate follows
+	 * within a few probes), and twice that when loss rises, so a failing
+	 * link is seen within a second. One lost probe on an idle link moves
+	 * the estimate by a quarter: the price of knowing an idle link's
+	 * loss at all. */
+	{
+		uint64_t lost = lk->iv_probe_lost, tot = lk->iv_probe_ok + lk->iv_probe_lost;
 
-		if (tot > 0)
-			lk->data_loss_ppm = (lk->data_loss_ppm * 7 + (uint64_t)d_lost * 1000000 / tot) / 8;
+		if (lk->peer_have) {
+			lost += pr.rx_lost - lk->peer_lost_prev;
+			tot += (uint64_t)(pr.rx_pkts - lk->peer_rx_prev) +
+			       (pr.rx_lost - lk->peer_lost_prev);
+		}
+		if (tot > 0) {
+			uint64_t sample = lost * 1000000 / tot;
+			uint64_t w = tot < 8 ? 8 : tot > 32 ? 32 : tot;	/* of 64 */
+
+			if (sample > lk->loss_ppm)
+				w = 2 * w > 32 ? 32 : 2 * w;
+			lk->loss_ppm = (lk->loss_ppm * (64 - w) + sample * w) / 64;
+		}
+		lk->iv_probe_ok = lk->iv_probe_lost = 0;
 	}
 	lk->peer_have = true;
 	lk->peer_rx_prev = pr.rx_pkts;
@@ -1127,9 +1356,9 @@ static void on_probe_reply(struct core *c, unsigned id, const uint8_t *plain, si
 	stat_set(lk->st.peer_rx_lost, pr.rx_lost);
 	stat_set(lk->st.rtt_us, lk->srtt_ns / NS_PER_US);
 	stat_set(lk->st.rttvar_us, lk->rttvar_ns / NS_PER_US);
-	stat_set(lk->st.loss_ppm, lk->data_loss_ppm > lk->probe_loss_ppm ?
-				  lk->data_loss_ppm : lk->probe_loss_ppm);
+	stat_set(lk->st.loss_ppm, lk->loss_ppm);
 	link_heard(c, id);
+	auto_weights(c);
 }
 
 void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
@@ -1326,11 +1555,21 @@ uint64_t core_tick(struct core *c, uint64_t now)
 		}
 	}
 
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		struct core_link *lk = &c->link[id];
+
+		if (!lk->present || !lk->draining)
+			continue;
+		if (now >= lk->drain_until)
+			link_forget(c, id);
+		else
+			next = min_u64(next, lk->drain_until);
+	}
 	if (c->ready && c->confirmed) {
 		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 			struct core_link *lk = &c->link[id];
 
-			if (!lk->present || !lk->has_remote)
+			if (!lk->present || !lk->has_remote || lk->admin_down || lk->draining)
 				continue;
 			if (now >= lk->next_probe) {
 				send_probe(c, id);
@@ -1436,6 +1675,8 @@ int core_link_add(struct core *c, const struct core_link_params *lp)
 		return err;
 	memset(lk, 0, sizeof(*lk));
 	lk->present = true;
+	lk->weight_auto = lp->weight_auto;
+	stat_set(lk->st.weight_auto, lp->weight_auto);
 	snprintf(lk->name, sizeof(lk->name), "%s", lp->name);
 	if (lp->remote) {
 		lk->path.remote = *lp->remote;
@@ -1450,24 +1691,102 @@ int core_link_add(struct core *c, const struct core_link_params *lp)
 	return 0;
 }
 
+/* Forgets link id at once. Its counters stay as they were (another thread
+ * may be reading them) until the id is added again. */
+static void link_forget(struct core *c, unsigned id)
+{
+	struct core_link *lk = &c->link[id];
+
+	sched_link_del(&c->sched, id);
+	memset(lk, 0, offsetof(struct core_link, st));
+	stat_set(lk->st.draining, 0);
+	if (c->io.link_gone)
+		c->io.link_gone(c->io.ctx, id);
+}
+
 int core_link_del(struct core *c, unsigned id)
 {
 	if (id >= BRAID_MAX_LINKS || !c->link[id].present)
 		return -ENOENT;
-	sched_link_del(&c->sched, id);
-	memset(&c->link[id], 0, sizeof(c->link[id]));
+	link_forget(c, id);
 	return 0;
 }
 
-int core_link_set_weight(struct core *c, unsigned id, uint32_t weight)
+/* How long a deleted link keeps receiving: what the peer sent before our
+ * BYE reached it arrives within about a round trip; twice that, its
+ * variance and 10 ms cover jitter, at most a second. Without a round trip
+ * measured, one probe interval. */
+static uint64_t drain_ns(const struct core *c, const struct core_link *lk)
 {
-	int err;
+	if (!lk->have_rtt || lk->state != LINK_UP)
+		return min_u64(c->p.probe_interval_ns, NS_PER_S);
+	return min_u64(2 * lk->srtt_ns + 4 * lk->rttvar_ns + 10 * NS_PER_MS, NS_PER_S);
+}
+
+int core_link_drain(struct core *c, unsigned id)
+{
+	struct core_link *lk;
 
 	if (id >= BRAID_MAX_LINKS || !c->link[id].present)
 		return -ENOENT;
+	lk = &c->link[id];
+	if (lk->draining)
+		return -EALREADY;
+	lk->drain_until = c->now + drain_ns(c, lk);
+	lk->draining = true;
+	stat_set(lk->st.draining, 1);
+	/* Out of the schedule before the peer hears of it, so nothing new
+	 * goes its way; the peer's BYE copy goes on another link. */
+	link_set_state(c, id, LINK_DOWN);
+	sched_link_del(&c->sched, id);
+	send_bye(c, id);
+	c->wake = min_u64(c->wake, lk->drain_until);
+	return 0;
+}
+
+int core_link_set_admin(struct core *c, unsigned id, bool down)
+{
+	struct core_link *lk;
+
+	if (id >= BRAID_MAX_LINKS || !c->link[id].present || c->link[id].draining)
+		return -ENOENT;
+	lk = &c->link[id];
+	if (lk->admin_down == down)
+		return 0;
+	lk->admin_down = down;
+	stat_set(lk->st.admin_down, down);
+	if (down) {
+		link_set_state(c, id, LINK_DOWN);
+		send_bye(c, id);
+	} else {
+		/* Back in service once a probe is answered, as when added. */
+		link_set_state(c, id, LINK_PROBING);
+		lk->next_probe = c->now;
+		c->wake = c->now;
+	}
+	return 0;
+}
+
+int core_link_set_weight(struct core *c, unsigned id, uint32_t weight, bool is_auto)
+{
+	struct core_link *lk;
+	int err;
+
+	if (id >= BRAID_MAX_LINKS || !c->link[id].present || c->link[id].draining)
+		return -ENOENT;
+	lk = &c->link[id];
+	if (is_auto) {
+		lk->weight_auto = true;
+		stat_set(lk->st.weight_auto, 1);
+		auto_weights(c);
+		return 0;
+	}
 	err = sched_link_set_weight(&c->sched, id, weight);
-	if (err == 0)
-		stat_set(c->link[id].st.weight, weight);
+	if (err == 0) {
+		lk->weight_auto = false;
+		stat_set(lk->st.weight_auto, 0);
+		stat_set(lk->st.weight, weight);
+	}
 	return err;
 }
 
@@ -1491,6 +1810,11 @@ const struct braid_link_stats *core_link_stats(const struct core *c, unsigned id
 	if (id >= BRAID_MAX_LINKS || !c->link[id].present)
 		return NULL;
 	return &c->link[id].st;
+}
+
+const struct braid_link_stats *core_link_stats_any(const struct core *c, unsigned id)
+{
+	return id < BRAID_MAX_LINKS ? &c->link[id].st : NULL;
 }
 
 const char *core_link_name(const struct core *c, unsigned id)

@@ -53,6 +53,9 @@ struct core_io {
 	uint64_t (*realtime_ns)(void *ctx);
 	/* Optional: a link entered a new state. */
 	void (*link_state)(void *ctx, unsigned link, enum link_state st);
+	/* Optional: a link deleted with core_link_drain is gone; its id is
+	 * free and nothing more will be sent on it. */
+	void (*link_gone)(void *ctx, unsigned link);
 };
 
 struct core_params {
@@ -68,10 +71,14 @@ struct core_params {
 	uint8_t psk[BRAID_KEY_LEN];
 };
 
+/* The weight of a weight = auto link as good as the best one. */
+#define CORE_AUTO_WEIGHT BRAID_AUTO_WEIGHT
+
 struct core_link_params {
 	unsigned id;			/* 0 .. BRAID_MAX_LINKS - 1 */
 	const char *name;
 	uint32_t weight;
+	bool weight_auto;		/* weight set from loss and RTT; `weight` is the start */
 	uint32_t priority;
 	const union braid_addr *remote;	/* NULL: learn it from authenticated packets (hub) */
 };
@@ -81,11 +88,23 @@ int core_create(struct core **out, const struct core_params *p, const struct cor
 /* Wipes the keys and frees everything. */
 void core_destroy(struct core *c);
 
-/* 0, -EINVAL, -EEXIST (id taken). A link starts in LINK_PROBING. */
+/* 0, -EINVAL, -EEXIST (id taken). A link starts in LINK_PROBING and joins
+ * the schedule once a probe on it is answered. */
 int core_link_add(struct core *c, const struct core_link_params *lp);
-/* 0 or -ENOENT. */
+/* Forgets a link at once (what is on its way is lost). 0 or -ENOENT. */
 int core_link_del(struct core *c, unsigned id);
-int core_link_set_weight(struct core *c, unsigned id, uint32_t weight);
+/* Deletes a link without loss: it leaves the schedule now, the peer is
+ * told (a BYE), and it keeps receiving what is already on its way for about
+ * two round trips, then is forgotten and io->link_gone is called. 0,
+ * -ENOENT, -EALREADY (draining already). */
+int core_link_drain(struct core *c, unsigned id);
+/* down: out of service both ways (out of the schedule, no probes or
+ * answers, the peer told) until set up again, when it probes its way back.
+ * 0 or -ENOENT. */
+int core_link_set_admin(struct core *c, unsigned id, bool down);
+/* A fixed weight (from the next DWRR visit), or is_auto: weight from the
+ * link's loss and round trip against the best link's. 0, -EINVAL, -ENOENT. */
+int core_link_set_weight(struct core *c, unsigned id, uint32_t weight, bool is_auto);
 
 /* A datagram received on link. The core may decrypt pkt in place; it does not
  * keep the pointer. `now` is the monotonic time in ns. */
@@ -111,5 +130,9 @@ const struct braid_bond_stats *core_bond_stats(const struct core *c);
 /* NULL for an id with no link. */
 const struct braid_link_stats *core_link_stats(const struct core *c, unsigned id);
 const char *core_link_name(const struct core *c, unsigned id);
+/* Link id's counters whether or not it is present: for another thread,
+ * which knows from elsewhere which ids are in use (the counters are only
+ * ever changed with stat_set/stat_add). NULL only for an id out of range. */
+const struct braid_link_stats *core_link_stats_any(const struct core *c, unsigned id);
 
 #endif

@@ -34,7 +34,10 @@ struct braid_link_stats {
 	uint64_t loss_ppm;		/* probe and data loss estimate, parts per million */
 	uint64_t state;			/* enum link_state */
 	uint64_t state_since_ns;	/* monotonic time of the last state change */
-	uint64_t weight;
+	uint64_t weight;		/* the DWRR weight in force */
+	uint64_t weight_auto;		/* 1: weight = auto (set from loss and RTT) */
+	uint64_t admin_down;		/* 1: taken out of service (link set state=down) */
+	uint64_t draining;		/* 1: deleted, waiting for what is in flight */
 	uint64_t down_events;
 };
 

@@ -73,7 +73,7 @@
 #define SIM_MAX_LINKS  4
 #define SIM_MAX_FLOWS  4
 #define SIM_MAX_DARK   64
-#define SIM_MAX_MARKS  16
+#define SIM_MAX_MARKS  64
 #define SIM_NET_MAX    4096	/* packets in flight on the whole network */
 #define SIM_POOL_MAX   256	/* tx buffers per core */
 #define SIM_HDR_LEN    20	/* seq u32, flow u16, len u16, send_ns u64, cksum u32 */
@@ -222,6 +222,11 @@ struct side {
 	uint64_t tx_bytes;
 	uint64_t retx_tx;	/* DATA sent outside core_rx_app: NACK answers */
 	uint64_t ndeliv;
+	/* Links deleted here: closed once the core says they are gone (what
+	 * arrives then is dropped, as the kernel would with no socket). */
+	bool closed[SIM_MAX_LINKS];
+	unsigned gone[SIM_MAX_LINKS];	/* link_gone calls */
+	uint64_t closed_drops;
 };
 
 enum { POOL_FREE = 0, POOL_ALLOC = 1, POOL_INFLIGHT = 2 };
@@ -256,9 +261,16 @@ struct snap {
 	bool taken;
 	uint64_t tx_data[2][SIM_MAX_LINKS];
 	uint64_t state[2][SIM_MAX_LINKS];
+	uint64_t weight[2][SIM_MAX_LINKS];
+	uint64_t loss[2][SIM_MAX_LINKS];
 };
 
-enum mark_kind { MARK_SNAP = 0, MARK_NAT };
+/* Things done at a set time: a snapshot of the links' counters, a NAT
+ * rebinding, and what braidctl does to a side's link (`side`, `link`):
+ * delete it (drain), add it back, set it down or up; and a link's loss
+ * changed (both directions, `value`). */
+enum mark_kind { MARK_SNAP = 0, MARK_NAT, MARK_DRAIN, MARK_ADD, MARK_ADMIN_DOWN, MARK_ADMIN_UP,
+		 MARK_LOSS };
 
 struct sim;
 
@@ -295,7 +307,10 @@ struct sim {
 	struct {
 		uint64_t t;
 		enum mark_kind kind;
+		unsigned side, link;
+		double value;
 	} mark[SIM_MAX_MARKS];
+	bool weight_auto;	/* every link weight = auto */
 	unsigned nmarks;
 	struct snap snap[SIM_MAX_MARKS];
 	unsigned nat_link;
@@ -949,6 +964,20 @@ static void io_link_state(void *ctx, unsigned li, enum link_state st)
 	trace(s, 1, "%s link%u %s", sd->name, li, names[st]);
 }
 
+static void io_link_gone(void *ctx, unsigned li)
+{
+	struct side *sd = ctx;
+	struct sim *s = sd->sim;
+
+	if (li >= s->nlinks) {
+		violation(s, "%s: link_gone(%u) for no such link", sd->name, li);
+		return;
+	}
+	trace(s, 1, "%s link%u gone", sd->name, li);
+	sd->closed[li] = true;
+	sd->gone[li]++;
+}
+
 /* --- driving the cores ------------------------------------------------------ */
 
 static const struct braid_bond_stats *bond(const struct sim *s, unsigned side)
@@ -1015,7 +1044,10 @@ static void on_arrive(struct sim *s, uint32_t idx)
 	uint64_t rx0 = ls ? stat_get(ls->rx_pkts) : 0, deliv0 = sd->ndeliv, tx0 = sd->tx_bytes;
 
 	path.local = p->to == 0 ? l->edge_local : l->hub_addr;
-	if (link_dark(s, l, s->now)) {
+	if (sd->closed[p->link]) {
+		sd->closed_drops++;
+		trace(s, 2, "%s link%u rx len=%u: deleted, dropped", sd->name, p->link, p->len);
+	} else if (link_dark(s, l, s->now)) {
 		l->dir[1 - p->to].dropped++;
 		trace(s, 2, "%s link%u rx len=%u: dark, dropped", sd->name, p->link, p->len);
 	} else {
@@ -1148,16 +1180,60 @@ static void take_snap(struct sim *s, struct snap *sn)
 
 			sn->tx_data[d][li] = ls ? stat_get(ls->tx_data) : 0;
 			sn->state[d][li] = ls ? stat_get(ls->state) : LINK_DOWN;
+			sn->weight[d][li] = ls ? stat_get(ls->weight) : 0;
+			sn->loss[d][li] = ls ? stat_get(ls->loss_ppm) : 0;
+			trace(s, 1, "snapshot %s link%u: state %" PRIu64 " weight %" PRIu64
+			      " loss %" PRIu64 " ppm tx_data %" PRIu64, s->side[d].name, li,
+			      sn->state[d][li], sn->weight[d][li], sn->loss[d][li], sn->tx_data[d][li]);
 		}
 	}
+}
+
+static int sim_link_add(struct sim *s, unsigned d, unsigned li)
+{
+	char name[16];
+	struct core_link_params lp = {
+		.id = li,
+		.name = name,
+		.weight = s->weight_auto ? CORE_AUTO_WEIGHT : s->link[li].weight,
+		.weight_auto = s->weight_auto,
+		.priority = s->link[li].priority,
+		.remote = d == 0 ? &s->link[li].hub_addr : NULL,
+	};
+
+	snprintf(name, sizeof(name), "link%u", li);
+	s->side[d].closed[li] = false;
+	return core_link_add(s->side[d].core, &lp);
 }
 
 static void on_mark(struct sim *s, unsigned i)
 {
 	struct sim_link *l;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	struct side *sd = &s->side[s->mark[i].side];
+	unsigned li = s->mark[i].link;
+	int err = 0;
 
 	switch (s->mark[i].kind) {
+	case MARK_DRAIN:
+		trace(s, 1, "%s: link%u deleted", sd->name, li);
+		err = core_link_drain(sd->core, li);
+		break;
+	case MARK_ADD:
+		trace(s, 1, "%s: link%u added", sd->name, li);
+		err = sim_link_add(s, sd->id, li);
+		break;
+	case MARK_ADMIN_DOWN:
+	case MARK_ADMIN_UP:
+		trace(s, 1, "%s: link%u set %s", sd->name, li,
+		      s->mark[i].kind == MARK_ADMIN_DOWN ? "down" : "up");
+		err = core_link_set_admin(sd->core, li, s->mark[i].kind == MARK_ADMIN_DOWN);
+		break;
+	case MARK_LOSS:
+		trace(s, 1, "link%u loss now %.3f", li, s->mark[i].value);
+		for (unsigned d = 0; d < 2; d++)
+			s->link[li].dir[d].loss = s->mark[i].value;
+		break;
 	case MARK_SNAP:
 		take_snap(s, &s->snap[i]);
 		break;
@@ -1170,6 +1246,11 @@ static void on_mark(struct sim *s, unsigned i)
 		      addr_str(&l->edge_stale, a), addr_str(&l->edge_public, b));
 		break;
 	}
+	if (err < 0)
+		violation(s, "%s: mark %u on link%u failed: %s", sd->name, i, li, strerror(-err));
+	/* What the call sent or scheduled must be acted on now. */
+	if (s->mark[i].kind >= MARK_DRAIN && s->mark[i].kind <= MARK_ADMIN_UP)
+		side_tick(s, sd);
 }
 
 static bool all_up(const struct sim *s)
@@ -1526,6 +1607,161 @@ static void sc_sizes(struct sim *s)
 
 /* --- scenario checks -------------------------------------------------------- */
 
+static uint64_t snap_delta(const struct sim *s, unsigned a, unsigned b, unsigned side,
+			   unsigned li);
+
+static unsigned add_link_mark(struct sim *s, uint64_t at, enum mark_kind kind, unsigned side,
+			      unsigned li)
+{
+	unsigned i = add_mark(s, at, kind);
+
+	s->mark[i].side = side;
+	s->mark[i].link = li;
+	return i;
+}
+
+/* Every 1.2 s: link2 deleted on the edge, on the hub 30 ms later, added
+ * back on the hub 400 ms after that and on the edge 20 ms later (its first
+ * probe then finds the hub's socket); link1 set down on the edge and up
+ * again 300 ms later. No loss anywhere: everything must arrive, and nothing
+ * may need asking for again. */
+#define CHURN_CYCLE (1200 * NS_PER_MS)
+static void sc_churn(struct sim *s)
+{
+	link_delay(s, 0, 10, 2, false);
+	link_delay(s, 1, 15, 2, false);
+	link_delay(s, 2, 20, 2, false);
+	s->expect_all = true;
+	s->nack = true;
+	for (uint64_t t = 800 * NS_PER_MS; t + CHURN_CYCLE <= s->dur_ns &&
+	     s->nmarks + 8 <= SIM_MAX_MARKS; t += CHURN_CYCLE) {
+		add_link_mark(s, t, MARK_DRAIN, 0, 2);
+		add_link_mark(s, t + 30 * NS_PER_MS, MARK_DRAIN, 1, 2);
+		add_mark(s, t + 200 * NS_PER_MS, MARK_SNAP);
+		add_mark(s, t + 400 * NS_PER_MS, MARK_SNAP);
+		add_link_mark(s, t + 430 * NS_PER_MS, MARK_ADD, 1, 2);
+		add_link_mark(s, t + 450 * NS_PER_MS, MARK_ADD, 0, 2);
+		add_link_mark(s, t + 700 * NS_PER_MS, MARK_ADMIN_DOWN, 0, 1);
+		add_link_mark(s, t + 1000 * NS_PER_MS, MARK_ADMIN_UP, 0, 1);
+	}
+}
+
+static void ck_churn(struct sim *s)
+{
+	unsigned cycles = 0;
+
+	for (unsigned i = 0; i < s->nmarks; i++)
+		cycles += s->mark[i].kind == MARK_DRAIN && s->mark[i].side == 0;
+	for (unsigned d = 0; d < 2 && !s->failed; d++) {
+		const struct braid_bond_stats *b = bond(s, d);
+
+		if (s->side[d].gone[2] != cycles)
+			violation(s, "%s: link2 deleted %u times but gone %u times", s->side[d].name,
+				  cycles, s->side[d].gone[2]);
+		else if (stat_get(b->lost) || stat_get(b->nack_sent))
+			violation(s, "%s: %" PRIu64 " lost and %" PRIu64 " NACKs on lossless links: "
+				  "a drain closed a link on something still on its way",
+				  s->side[d].name, stat_get(b->lost), stat_get(b->nack_sent));
+		else if (link_stat_state(s, d, 1) != LINK_UP || link_stat_state(s, d, 2) != LINK_UP)
+			violation(s, "%s: link1 or link2 not UP at the end", s->side[d].name);
+	}
+	/* Between the hub's delete and the re-add, nobody sends on link2; the
+	 * edge had stopped at its own delete, before the snapshot. */
+	for (unsigned i = 0; i + 1 < s->nmarks && !s->failed; i++) {
+		if (s->mark[i].kind != MARK_SNAP || s->mark[i + 1].kind != MARK_SNAP)
+			continue;
+		for (unsigned d = 0; d < 2; d++)
+			if (snap_delta(s, i, i + 1, d, 2))
+				violation(s, "%s sent %" PRIu64 " data packets on deleted link2",
+					  s->side[d].name, snap_delta(s, i, i + 1, d, 2));
+	}
+}
+
+/* weight = auto on three equal links; link2 takes 20% loss each way for 2 s
+ * from 2 s into the traffic: within a second its weight is at most 0.6 of
+ * the others', within two at most 0.4 (it settles near a quarter), and
+ * 3.5 s after it healed it is back to three quarters (its loss estimate
+ * halves about every half second once the loss stops). */
+static void sc_degrade(struct sim *s)
+{
+	link_delay(s, 0, 10, 1, false);
+	link_delay(s, 1, 10, 1, false);
+	link_delay(s, 2, 10, 1, false);
+	s->weight_auto = true;
+	s->expect_all = false;
+	add_mark(s, 1900 * NS_PER_MS, MARK_SNAP);			/* 0: before */
+	s->mark[add_link_mark(s, 2000 * NS_PER_MS, MARK_LOSS, 0, 2)].value = 0.20;
+	add_mark(s, 3000 * NS_PER_MS, MARK_SNAP);			/* 2: a second into it */
+	add_mark(s, 4000 * NS_PER_MS, MARK_SNAP);			/* 3: two seconds */
+	s->mark[add_link_mark(s, 4000 * NS_PER_MS, MARK_LOSS, 0, 2)].value = 0;
+	add_mark(s, 7500 * NS_PER_MS, MARK_SNAP);			/* 5: 3.5 s healed */
+	if (s->dur_ns < 8 * NS_PER_S)
+		s->dur_ns = 8 * NS_PER_S;
+}
+
+static void ck_degrade(struct sim *s)
+{
+	static const struct { unsigned snap; double lo, hi; const char *when; } want[] = {
+		{ 0, 0.75, 1.34, "before the loss" },
+		{ 2, 0.0, 0.6, "1 s into 20% loss" },
+		{ 3, 0.0, 0.4, "2 s into 20% loss" },
+		{ 5, 0.75, 1.34, "3.5 s after it healed" },
+	};
+
+	for (unsigned d = 0; d < 2; d++) {
+		for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			const struct snap *sn = &s->snap[want[i].snap];
+			uint64_t ref = sn->weight[d][0] < sn->weight[d][1] ? sn->weight[d][0] :
+									    sn->weight[d][1];
+			double r = ref ? (double)sn->weight[d][2] / (double)ref : 0;
+
+			/* Down is no share at all. */
+			if (want[i].hi < 1 && sn->state[d][2] != LINK_UP)
+				continue;
+			if (!ref || r < want[i].lo || r > want[i].hi) {
+				violation(s, "%s: link2's weight %" PRIu64 " against %" PRIu64 " (%.2f) %s: "
+					  "want %.2f..%.2f", s->side[d].name, sn->weight[d][2], ref, r,
+					  want[i].when, want[i].lo, want[i].hi);
+				return;
+			}
+		}
+	}
+}
+
+/* weight = auto over 10, 12 and 150 ms links with a 100 ms budget: link2's
+ * round trip is more than twice the budget above the best, so once the round
+ * trips are known it gets weight 0 and no data; link1, 4 ms more round trip,
+ * keeps most of its share. */
+static void sc_slowlink(struct sim *s)
+{
+	link_delay(s, 0, 10, 1, false);
+	link_delay(s, 1, 12, 1, false);
+	link_delay(s, 2, 150, 1, false);
+	s->budget_ns = 100 * NS_PER_MS;
+	s->weight_auto = true;
+	s->expect_all = false;		/* the first datagrams on link2 come too late */
+	add_mark(s, 2 * NS_PER_S, MARK_SNAP);			/* 0 */
+	add_mark(s, s->dur_ns, MARK_SNAP);			/* 1: end of traffic */
+}
+
+static void ck_slowlink(struct sim *s)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		const struct snap *sn = &s->snap[1];
+
+		if (sn->weight[d][2] != 0 || snap_delta(s, 0, 1, d, 2))
+			violation(s, "%s: link2 (150 ms) has weight %" PRIu64 " and carried %" PRIu64
+				  " data packets after 2 s", s->side[d].name, sn->weight[d][2],
+				  snap_delta(s, 0, 1, d, 2));
+		else if (sn->weight[d][1] * 4 < sn->weight[d][0] * 3)
+			violation(s, "%s: link1 (2 ms slower) has weight %" PRIu64 " against %" PRIu64,
+				  s->side[d].name, sn->weight[d][1], sn->weight[d][0]);
+		else if (stat_get(bond(s, 1 - d)->lost) > 50)
+			violation(s, "%s->%s: %" PRIu64 " lost: more than the first datagrams on link2",
+				  s->side[d].name, s->side[1 - d].name, stat_get(bond(s, 1 - d)->lost));
+	}
+}
+
 static uint64_t snap_delta(const struct sim *s, unsigned a, unsigned b, unsigned side, unsigned li)
 {
 	return s->snap[b].tx_data[side][li] - s->snap[a].tx_data[side][li];
@@ -1779,6 +2015,12 @@ static const struct scenario scenarios[] = {
 	{ "nobuf", "6 tx buffers per core held 1 ms each, bursty senders", sc_nobuf, ck_nobuf },
 	{ "nat", "link1's public address at the edge changes mid-run", sc_nat, ck_nat },
 	{ "sizes", "datagrams up to BRAID_PAYLOAD_MAX + 64 bytes", sc_sizes, ck_sizes },
+	{ "churn", "link2 deleted and added back, link1 set down and up, every 1.2 s: "
+	  "nothing lost", sc_churn, ck_churn },
+	{ "degrade", "weight = auto; link2 takes 20% loss for 2 s: it loses share and "
+	  "regains it", sc_degrade, ck_degrade },
+	{ "slowlink", "weight = auto; link2 150 ms against 10 ms, 100 ms budget: it carries "
+	  "nothing", sc_slowlink, ck_slowlink },
 };
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -2065,6 +2307,7 @@ static int sim_setup(struct sim *s)
 			.random = io_random,
 			.realtime_ns = io_realtime_ns,
 			.link_state = io_link_state,
+			.link_gone = io_link_gone,
 		};
 		int err;
 
@@ -2099,17 +2342,7 @@ static int sim_setup(struct sim *s)
 		if (err < 0)
 			return err;
 		for (unsigned li = 0; li < s->nlinks; li++) {
-			char name[16];
-			struct core_link_params lp = {
-				.id = li,
-				.name = name,
-				.weight = s->link[li].weight,
-				.priority = s->link[li].priority,
-				.remote = d == 0 ? &s->link[li].hub_addr : NULL,
-			};
-
-			snprintf(name, sizeof(name), "link%u", li);
-			err = core_link_add(sd->core, &lp);
+			err = sim_link_add(s, d, li);
 			if (err < 0)
 				return err;
 		}
