@@ -26,7 +26,7 @@ override CFLAGS += -std=gnu11 -pthread \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wformat=2 -Wvla -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
-	-MMD -MP -Iinclude -Isrc
+	-MMD -MP -Iinclude -Isrc -Itools/lib
 override LDFLAGS += -pthread -pie -Wl,-z,relro,-z,now
 
 ifeq ($(WERROR),1)
@@ -66,10 +66,14 @@ FEC_SRC   := $(wildcard fec/*.c)
 # the simulator and the tools link against.
 CORE_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 
+# What the tools share and the daemon does not (braidctl top's model).
+TLIB_SRC  := $(wildcard tools/lib/*.c)
+
 SCHED_LIB := $(B)/libbraid_sched.a
 FEC_LIB   := $(B)/libbraid_fec.a
 CORE_LIB  := $(B)/libbraid.a
-ALL_LIBS  := $(CORE_LIB) $(SCHED_LIB) $(if $(FEC_SRC),$(FEC_LIB))
+TLIB      := $(B)/libbraid_tools.a
+ALL_LIBS  := $(TLIB) $(CORE_LIB) $(SCHED_LIB) $(if $(FEC_SRC),$(FEC_LIB))
 LINK_LIBS := $(ALL_LIBS) $(PKG_LIBS) -lm
 
 # --- programs --------------------------------------------------------------
@@ -98,7 +102,8 @@ $(B)/%.o: %.c
 $(SCHED_LIB): $(SCHED_SRC:%.c=$(B)/%.o)
 $(FEC_LIB): $(FEC_SRC:%.c=$(B)/%.o)
 $(CORE_LIB): $(CORE_SRC:%.c=$(B)/%.o)
-$(SCHED_LIB) $(FEC_LIB) $(CORE_LIB):
+$(TLIB): $(TLIB_SRC:%.c=$(B)/%.o)
+$(SCHED_LIB) $(FEC_LIB) $(CORE_LIB) $(TLIB):
 	$(call say,AR,$@)
 	@rm -f $@
 	$(Q)ar rcs $@ $^

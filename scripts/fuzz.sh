@@ -7,9 +7,9 @@ SECONDS_EACH=${1:-60}
 top=$(cd "$(dirname "$0")/.." && pwd); cd "$top"
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (apt-get install clang)" >&2; exit 1; }
 out=build-fuzz; mkdir -p "$out"
-flags="-std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(pkg-config --cflags liburing libsodium libisal)"
+flags="-std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Itools/lib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(pkg-config --cflags liburing libsodium libisal)"
 libs="$(pkg-config --libs liburing libsodium libisal) -lm"
-srcs=$(ls src/*.c sched/*.c fec/*.c | grep -v 'src/main.c')
+srcs=$(ls src/*.c sched/*.c fec/*.c tools/lib/*.c | grep -v 'src/main.c')
 rc=0
 for h in test/fuzz/fuzz_*.c; do
 	n=$(basename "$h" .c); c=test/fuzz/corpus/${n#fuzz_}

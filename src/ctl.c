@@ -7,13 +7,18 @@
 static const struct {
 	const char *words;	/* the command's words, space-separated */
 	unsigned nwords;
+	unsigned min_args, max_args;	/* words after the command's own */
 	enum ctl_cmd cmd;
 } commands[] = {
-	{ "stats json", 2, CTL_STATS_JSON },
-	{ "stats", 1, CTL_STATS },
-	{ "metrics", 1, CTL_METRICS },
-	{ "link list", 2, CTL_LINK_LIST },
-	{ "version", 1, CTL_VERSION },
+	{ "stats json", 2, 0, 0, CTL_STATS_JSON },
+	{ "stats raw", 2, 0, 0, CTL_STATS_RAW },
+	{ "stats", 1, 0, 0, CTL_STATS },
+	{ "metrics", 1, 0, 0, CTL_METRICS },
+	{ "link list", 2, 0, 0, CTL_LINK_LIST },
+	{ "link add", 2, 2, CTL_ARGS_MAX - 2, CTL_LINK_ADD },
+	{ "link del", 2, 1, 1, CTL_LINK_DEL },
+	{ "link set", 2, 2, 3, CTL_LINK_SET },
+	{ "version", 1, 0, 0, CTL_VERSION },
 };
 
 /* True if the first n words of req spell words. */
@@ -68,8 +73,10 @@ int ctl_parse(char *buf, size_t len, struct ctl_req *req)
 				partial = 1;
 			continue;
 		}
-		if (req->argc != commands[c].nwords)
+		if (req->argc > commands[c].nwords + commands[c].max_args)
 			return -E2BIG;
+		if (req->argc < commands[c].nwords + commands[c].min_args)
+			return -EINVAL;
 		req->cmd = commands[c].cmd;
 		return 0;
 	}
@@ -88,6 +95,13 @@ const char *ctl_errname(int err)
 	case EACCES: return "EACCES";
 	case ENOBUFS: return "ENOBUFS";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case EEXIST: return "EEXIST";
+	case EBUSY: return "EBUSY";
+	case ENOSPC: return "ENOSPC";
+	case EALREADY: return "EALREADY";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case ENODEV: return "ENODEV";
 	default: return "E?";
 	}
 }

@@ -235,8 +235,69 @@ static void ctl_close(int fd)
 }
 
 /* Serves one connection, start to end. */
-static void ctl_serve(const struct braidd *d, int lfd)
+/* link add / del / set: 0 or a positive errno, with the body in msg. */
+static int ctl_link(struct braidd *d, const struct ctl_req *r, char *msg, size_t len)
 {
+	const char *name = r->argv[2];
+	int rc = 0;
+
+	msg[0] = '\0';
+	switch (r->cmd) {
+	case CTL_LINK_ADD: {
+		const char *kv[CTL_ARGS_MAX];
+		struct link_config lc;
+		unsigned n = 0;
+		int id = -1;
+
+		for (unsigned i = 3; i < r->argc; i++) {
+			if (strncmp(r->argv[i], "id=", 3) == 0) {
+				char *end;
+				long v = strtol(r->argv[i] + 3, &end, 10);
+
+				if (end == r->argv[i] + 3 || *end || v < 0 || v >= BRAID_MAX_LINKS) {
+					snprintf(msg, len, "id '%.16s' must be 0..%d\n",
+						 r->argv[i] + 3, BRAID_MAX_LINKS - 1);
+					return EINVAL;
+				}
+				id = (int)v;
+			} else {
+				kv[n++] = r->argv[i];
+			}
+		}
+		rc = config_link_parse(d->cfg.role, name, kv, n, &lc, msg, len);
+		if (rc == 0)
+			rc = braidd_link_add(d, &lc, id, msg, len);
+		if (rc >= 0) {
+			snprintf(msg, len, "link %s added as id %d\n", name, rc);
+			return 0;
+		}
+		break;
+	}
+	case CTL_LINK_DEL:
+		rc = braidd_link_del(d, name, msg, len);
+		break;
+	case CTL_LINK_SET:
+		for (unsigned i = 3; i < r->argc && rc == 0; i++)
+			rc = braidd_link_set(d, name, r->argv[i], msg, len);
+		break;
+	default:
+		return EINVAL;
+	}
+	if (rc < 0) {
+		size_t k = strlen(msg);
+
+		if (k + 1 < len) {
+			msg[k] = '\n';
+			msg[k + 1] = '\0';
+		}
+		return -rc;
+	}
+	return 0;
+}
+
+static void ctl_serve(struct braidd *d, int lfd)
+{
+	char msg[512];
 	static char reply[CTL_REPLY_MAX];
 	char req[CTL_LINE_MAX + 1];
 	struct ucred cr;
@@ -256,7 +317,10 @@ static void ctl_serve(const struct braidd *d, int lfd)
 		got = ctl_read(fd, req, sizeof(req));
 		err = got < 0 ? (int)-got : -ctl_parse(req, (size_t)got, &r);
 	}
-	off = (size_t)snprintf(reply, sizeof(reply), "%d %s\n", err, ctl_errname(err));
+	msg[0] = '\0';
+	if (!err && (r.cmd == CTL_LINK_ADD || r.cmd == CTL_LINK_DEL || r.cmd == CTL_LINK_SET))
+		err = ctl_link(d, &r, msg, sizeof(msg));
+	off = (size_t)snprintf(reply, sizeof(reply), "%d %s\n%s", err, ctl_errname(err), msg);
 	if (!err) {
 		switch (r.cmd) {
 		case CTL_STATS:
@@ -267,6 +331,9 @@ static void ctl_serve(const struct braidd *d, int lfd)
 			if (n + 1 < sizeof(reply) - off)
 				reply[off + n++] = '\n';
 			break;
+		case CTL_STATS_RAW:
+			n = report_raw(d, reply + off, sizeof(reply) - off);
+			break;
 		case CTL_METRICS:
 			n = report_prometheus(d, reply + off, sizeof(reply) - off);
 			break;
@@ -276,6 +343,10 @@ static void ctl_serve(const struct braidd *d, int lfd)
 		case CTL_VERSION:
 			n = (size_t)snprintf(reply + off, sizeof(reply) - off, "braidd %s\n",
 					     BRAID_VERSION);
+			break;
+		case CTL_LINK_ADD:
+		case CTL_LINK_DEL:
+		case CTL_LINK_SET:
 			break;
 		}
 		if (n >= sizeof(reply) - off) {
@@ -519,6 +590,7 @@ int main(int argc, char **argv)
 			log_info("signal %d: draining", sig);
 			break;
 		}
+		braidd_links_reap(&d);
 		now = mono_ns();
 		if (d.cfg.stats_interval_ns && now >= next_stats) {
 			print_stats(&d);

@@ -75,13 +75,13 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 	U(b, retransmitted); U(b, retx_rx); U(b, retx_dup); U(b, fec_early);
 	put(&o, "\"overhead\":%.4f},\"links\":[", overhead_ratio(b));
 	for (unsigned i = 0, n = 0; i < BRAID_MAX_LINKS; i++) {
-		const struct braid_link_stats *l = core_link_stats(d->core, i);
+		const struct braid_link_stats *l = braidd_link_stats(d, i, NULL);
 
 		if (!l)
 			continue;
-		put(&o, "%s{\"name\":\"%s\",\"state\":\"%s\",", n++ ? "," : "",
-		    core_link_name(d->core, i), report_link_state((unsigned)stat_get(l->state)));
-		U(l, weight); U(l, tx_pkts); U(l, tx_bytes); U(l, rx_pkts); U(l, rx_bytes);
+		put(&o, "%s{\"name\":\"%s\",\"id\":%u,\"state\":\"%s\",", n++ ? "," : "",
+		    braidd_link_name(d, i), i, report_link_state((unsigned)stat_get(l->state)));
+		U(l, weight); U(l, weight_auto); U(l, admin_down); U(l, draining); U(l, tx_pkts); U(l, tx_bytes); U(l, rx_pkts); U(l, rx_bytes);
 		U(l, tx_data); U(l, rx_data); U(l, rx_seq_lost); U(l, peer_rx_lost);
 		U(l, probes_sent); U(l, probes_answered); U(l, rtt_us); U(l, rttvar_us);
 		U(l, jitter_us); U(l, loss_ppm); U(l, state_since_ns);
@@ -199,11 +199,11 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 		snprintf(name, sizeof(name), "%s_total", link_counters[i].name);
 		family(&o, name, "counter", link_counters[i].help);
 		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-			const struct braid_link_stats *l = core_link_stats(d->core, id);
+			const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
 
 			if (l)
 				put(&o, "braid_%s{link=\"%s\"} %" PRIu64 "\n", name,
-				    core_link_name(d->core, id), field(l, link_counters[i].off));
+				    braidd_link_name(d, id), field(l, link_counters[i].off));
 		}
 	}
 	static const struct {
@@ -220,7 +220,7 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
 		family(&o, gauges[g].name, "gauge", gauges[g].help);
 		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-			const struct braid_link_stats *l = core_link_stats(d->core, id);
+			const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
 			double v = 0;
 
 			if (!l)
@@ -234,7 +234,7 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 			case 5: v = (double)stat_get(l->loss_ppm) / 1e6; break;
 			}
 			put(&o, "braid_%s{link=\"%s\"} %.6g\n", gauges[g].name,
-			    core_link_name(d->core, id), v);
+			    braidd_link_name(d, id), v);
 		}
 	}
 	if (alloc_process_bytes(&alloc, &resident)) {
@@ -254,16 +254,23 @@ size_t report_links(const struct braidd *d, char *buf, size_t len)
 
 	if (len)
 		buf[0] = 0;
-	put(&o, "%-16s %-8s %6s %10s %10s %9s %8s\n", "link", "state", "weight", "rtt_ms",
-	    "jitter_ms", "loss_%", "downs");
+	put(&o, "%-16s %2s %-8s %9s %10s %10s %9s %8s\n", "link", "id", "state", "weight",
+	    "rtt_ms", "jitter_ms", "loss_%", "downs");
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-		const struct braid_link_stats *l = core_link_stats(d->core, id);
+		const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
+		char w[16];
 
 		if (!l)
 			continue;
-		put(&o, "%-16s %-8s %6" PRIu64 " %10.2f %10.2f %9.3f %8" PRIu64 "\n",
-		    core_link_name(d->core, id), report_link_state((unsigned)stat_get(l->state)),
-		    stat_get(l->weight), (double)stat_get(l->rtt_us) / 1000.0,
+		/* auto shows the weight it chose; `state` says why a link is
+		 * out of the schedule when we took it out. */
+		snprintf(w, sizeof(w), stat_get(l->weight_auto) ? "auto:%" PRIu64 : "%" PRIu64,
+			 stat_get(l->weight));
+		put(&o, "%-16s %2u %-8s %9s %10.2f %10.2f %9.3f %8" PRIu64 "\n",
+		    braidd_link_name(d, id), id,
+		    stat_get(l->draining) ? "draining" : stat_get(l->admin_down) ? "disabled" :
+		    report_link_state((unsigned)stat_get(l->state)),
+		    w, (double)stat_get(l->rtt_us) / 1000.0,
 		    (double)stat_get(l->jitter_us) / 1000.0, (double)stat_get(l->loss_ppm) / 1e4,
 		    stat_get(l->down_events));
 	}
@@ -291,5 +298,43 @@ size_t report_text(const struct braidd *d, char *buf, size_t len)
 	    stat_get(b->malformed) + stat_get(b->oversize));
 	n = report_links(d, o.used < len ? buf + o.used : NULL, o.used < len ? len - o.used : 0);
 	o.used += n;
+	return o.used;
+}
+
+/* --- for programs ------------------------------------------------------------- */
+
+size_t report_raw(const struct braidd *d, char *buf, size_t len)
+{
+	const struct braid_bond_stats *b = core_bond_stats(d->core);
+	struct out o = { buf, len, 0 };
+
+	if (len)
+		buf[0] = 0;
+	put(&o, "bond time_ns=%" PRIu64 " role=%s session=%" PRIu64 " app_rx_pkts=%" PRIu64
+	    " app_rx_bytes=%" PRIu64 " delivered_pkts=%" PRIu64 " delivered_bytes=%" PRIu64
+	    " lost=%" PRIu64 " late=%" PRIu64 " duplicates=%" PRIu64 " reordered=%" PRIu64
+	    " fec_k=%" PRIu64 " fec_m=%" PRIu64 " fec_recovered=%" PRIu64 " nack_sent=%" PRIu64
+	    " nack_rx=%" PRIu64 " retransmitted=%" PRIu64 "\n", braidd_now_ns(),
+	    d->cfg.role == ROLE_EDGE ? "edge" : "hub", stat_get(b->session),
+	    stat_get(b->app_rx_pkts), stat_get(b->app_rx_bytes), stat_get(b->delivered_pkts),
+	    stat_get(b->delivered_bytes), stat_get(b->lost), stat_get(b->late),
+	    stat_get(b->duplicates), stat_get(b->reordered), stat_get(b->fec_k),
+	    stat_get(b->fec_m), stat_get(b->fec_recovered), stat_get(b->nack_sent),
+	    stat_get(b->nack_rx), stat_get(b->retransmitted));
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
+
+		if (!l)
+			continue;
+		put(&o, "link %s tx_bytes=%" PRIu64 " rx_bytes=%" PRIu64 " tx_pkts=%" PRIu64
+		    " rx_pkts=%" PRIu64 " rtt_us=%" PRIu64 " jitter_us=%" PRIu64 " loss_ppm=%" PRIu64
+		    " weight=%" PRIu64 " weight_auto=%d admin_down=%d draining=%d state=%s"
+		    " down_events=%" PRIu64 "\n", braidd_link_name(d, id),
+		    stat_get(l->tx_bytes), stat_get(l->rx_bytes), stat_get(l->tx_pkts),
+		    stat_get(l->rx_pkts), stat_get(l->rtt_us), stat_get(l->jitter_us),
+		    stat_get(l->loss_ppm), stat_get(l->weight), stat_get(l->weight_auto) != 0,
+		    stat_get(l->admin_down) != 0, stat_get(l->draining) != 0,
+		    report_link_state((unsigned)stat_get(l->state)), stat_get(l->down_events));
+	}
 	return o.used;
 }

@@ -18,5 +18,12 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len);
 size_t report_text(const struct braidd *d, char *buf, size_t len);
 /* One line per link: name, state, weight, RTT, jitter, loss. */
 size_t report_links(const struct braidd *d, char *buf, size_t len);
+/* The counters braidctl top needs, for a program to read without JSON: a
+ * line "bond time_ns=N role=edge|hub KEY=N ...", then one line per link,
+ * "link NAME KEY=N ... state=WORD down_events=N"; every line ends in '\n',
+ * words are separated by single spaces. time_ns is braidd's monotonic clock,
+ * for exact rates. The keys are listed in src/ctl.h. Same return as
+ * report_json. */
+size_t report_raw(const struct braidd *d, char *buf, size_t len);
 
 #endif

@@ -46,24 +46,41 @@
 #define DRAIN_MAX_NS	(1000ull * 1000000ull)
 
 enum ud_kind { UD_RECV = 1, UD_SEND = 2, UD_WAKE = 3, UD_TIMER = 4, UD_TIMER_UPDATE = 5,
-	       UD_PULSE = 6 };
+	       UD_PULSE = 6, UD_CANCEL = 7 };
 #define UD(kind, idx)	(((uint64_t)(kind) << 56) | (uint64_t)(idx))
 #define UD_KIND(ud)	((unsigned)((ud) >> 56))
 #define UD_IDX(ud)	((uint32_t)(ud))
 
 enum sock_kind { SK_LINK = 1, SK_APP = 2, SK_FLOW = 3 };
-enum xfer_kind { XF_RX = 1, XF_TX = 2 };
+enum xfer_kind { XF_RX = 1, XF_TX = 2, XF_CLOSE = 3 };
 #define XF_HAS_LOCAL 0x8000u
 
 /* A socket a worker polls. Its slot is also its index in the ring's
  * registered file table, so no operation looks the fd up (fget) again. */
 struct wsock {
 	int fd;
-	uint8_t kind;
+	uint8_t kind;		/* 0: a free slot */
 	bool pktinfo;
 	bool connected;		/* send without an address (IORING_OP_SEND) */
+	bool closing;		/* a deleted link's: its receive is being cancelled */
 	uint16_t index;		/* link id or flow id */
 };
+
+/* A command from the main thread (braidctl link ...), through w->cmd. */
+enum wcmd_kind { WC_SOCK_ADD = 1, WC_SOCK_CLOSE, WC_LINK_ADD, WC_LINK_DRAIN, WC_LINK_WEIGHT,
+		 WC_LINK_ADMIN };
+struct wcmd {
+	uint32_t seq;
+	enum wcmd_kind kind;
+	unsigned link;
+	int fd;			/* WC_SOCK_ADD */
+	bool pktinfo, connected;
+	uint32_t weight;	/* WC_LINK_ADD, WC_LINK_WEIGHT */
+	bool weight_auto;
+	bool down;		/* WC_LINK_ADMIN */
+};
+#define CMD_SLOTS 8
+#define CMD_WAIT_NS (2000ull * 1000000ull)
 
 /* What a send needs to stay valid until it completes, one per tx buffer. */
 struct tx_ctx {
@@ -120,6 +137,13 @@ struct worker {
 	struct spsc *up, *down;
 	bool wake[BRAID_MAX_WORKERS];
 
+	/* Commands from the main thread; cmd_done is the seq of the last one
+	 * carried out and cmd_result its result. */
+	struct spsc *cmd;
+	uint32_t cmd_done;
+	int cmd_result;
+	uint32_t close_pending;		/* worker 0: links whose XF_CLOSE found no room */
+
 	const uint64_t *alloc_ctr;
 	uint64_t alloc_base;
 	struct worker_stats st;
@@ -165,20 +189,72 @@ static int add_sock(struct worker *w, int fd, enum sock_kind kind, unsigned inde
 	struct wsock *s;
 	int r;
 
-	if (w->nsocks == w->maxsocks)
+	unsigned slot = w->nsocks;
+
+	/* A slot a deleted link left, else a new one. */
+	for (unsigned i = 0; i < w->nsocks; i++) {
+		if (w->socks[i].kind == 0) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot == w->maxsocks)
 		return -ENOSPC;
-	r = io_uring_register_files_update(&w->ring, w->nsocks, &fd, 1);
+	r = io_uring_register_files_update(&w->ring, slot, &fd, 1);
 	if (r < 0)
 		return r;
-	s = &w->socks[w->nsocks];
+	s = &w->socks[slot];
+	memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	s->kind = (uint8_t)kind;
 	s->index = (uint16_t)index;
 	s->pktinfo = pktinfo;
 	s->connected = connected;
 	if (kind == SK_LINK && index < BRAID_MAX_LINKS)
-		w->link_slot[index] = (int)w->nsocks;
-	return (int)w->nsocks++;
+		w->link_slot[index] = (int)slot;
+	if (slot == w->nsocks)
+		w->nsocks++;
+	return (int)slot;
+}
+
+/* The last of a deleted link's socket: out of the file table, closed, its
+ * slot free, and the main thread told. */
+static void close_finish(struct worker *w, unsigned slot)
+{
+	struct wsock *s = &w->socks[slot];
+	int none = -1;
+
+	if (!s->closing)
+		return;
+	io_uring_register_files_update(&w->ring, slot, &none, 1);
+	close(s->fd);
+	__atomic_store_n(&w->d->link_gone[s->index], 1, __ATOMIC_RELEASE);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+/* Stops receiving on link's socket and closes it once the receive is
+ * cancelled (close_finish). What was sent on it before has been submitted
+ * already: sends go in order through this worker. */
+static void close_link(struct worker *w, unsigned link)
+{
+	int slot = link < BRAID_MAX_LINKS ? w->link_slot[link] : -1;
+	struct io_uring_sqe *sqe;
+
+	if (slot < 0) {
+		__atomic_store_n(&w->d->link_gone[link], 1, __ATOMIC_RELEASE);
+		return;
+	}
+	w->link_slot[link] = -1;
+	w->socks[slot].closing = true;
+	sqe = get_sqe(w);
+	if (!sqe) {
+		close_finish(w, (unsigned)slot);
+		return;
+	}
+	io_uring_prep_cancel_fd(sqe, slot, IORING_ASYNC_CANCEL_ALL);
+	sqe->cancel_flags |= IORING_ASYNC_CANCEL_FD_FIXED;
+	io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, (unsigned)slot));
 }
 
 /* Makes a send carry one control message (len <= CMSG_ROOM less its header). */
@@ -385,6 +461,37 @@ static void cb_link_state(void *ctx, unsigned link, enum link_state st)
 	log_info("link %s is %s", core_link_name(w->d->core, link), names[st]);
 }
 
+/* A deleted link has drained: its owner closes its socket. */
+static bool send_close(struct worker *w, unsigned link)
+{
+	unsigned owner = w->d->link_worker[link];
+	struct worker *o = w->d->w[owner];
+	struct spsc_msg *m;
+
+	if (owner == 0) {
+		close_link(w, link);
+		return true;
+	}
+	m = spsc_reserve(o->down);
+	if (!m)
+		return false;
+	m->kind = XF_CLOSE;
+	m->arg = (uint16_t)link;
+	m->len = 0;
+	spsc_push(o->down);
+	w->wake[owner] = true;
+	return true;
+}
+
+static void cb_link_gone(void *ctx, unsigned link)
+{
+	struct worker *w = ctx;
+
+	log_info("link %u drained", link);
+	if (!send_close(w, link))
+		w->close_pending |= 1u << link;
+}
+
 /* --- receiving ------------------------------------------------------------------ */
 
 static void recycle_rx(struct worker *w, unsigned bid)
@@ -439,6 +546,14 @@ static void on_recv(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
 	if (slot >= w->nsocks)
 		return;
 	s = &w->socks[slot];
+	if (s->kind == 0 || s->closing) {
+		/* A deleted link's last datagrams, after its drain: dropped. */
+		if (cqe->flags & IORING_CQE_F_BUFFER)
+			recycle_rx(w, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			close_finish(w, slot);
+		return;
+	}
 	if (!(cqe->flags & IORING_CQE_F_MORE) && !__atomic_load_n(&d->stop, __ATOMIC_RELAXED))
 		arm_recv(w, slot);
 	if (cqe->res < 0) {
@@ -549,9 +664,16 @@ static void drain_down(struct worker *w)
 	while ((m = spsc_peek(w->down))) {
 		unsigned link = m->arg & ~XF_HAS_LOCAL;
 		int slot = link_slot(w, link);
-		uint8_t *buf = slab_get(&w->tx);
+		uint8_t *buf;
 		union braid_addr to, local;
 
+		if (m->kind == XF_CLOSE) {
+			if (link < BRAID_MAX_LINKS)
+				close_link(w, link);
+			spsc_pop(w->down);
+			continue;
+		}
+		buf = slab_get(&w->tx);
 		if (slot >= 0 && buf) {
 			memcpy(&to, m->addr, sizeof(to));
 			memcpy(&local, m->data, sizeof(local));
@@ -564,6 +686,64 @@ static void drain_down(struct worker *w)
 			stat_add(w->st.ring_full, 1);
 		}
 		spsc_pop(w->down);
+	}
+}
+
+/* Carries out one command from the main thread; returns its result. */
+static int run_cmd(struct worker *w, const struct wcmd *c, uint64_t now)
+{
+	struct braidd *d = w->d;
+	const struct link_config *lc = &d->cfg.links[c->link];
+	int r;
+
+	switch (c->kind) {
+	case WC_SOCK_ADD:
+		r = add_sock(w, c->fd, SK_LINK, c->link, c->pktinfo, c->connected);
+		if (r < 0)
+			return r;
+		arm_recv(w, (unsigned)r);
+		return 0;
+	case WC_SOCK_CLOSE:
+		close_link(w, c->link);
+		return 0;
+	case WC_LINK_ADD: {
+		struct core_link_params lp = {
+			.id = c->link,
+			.name = lc->name,
+			.weight = c->weight,
+			.weight_auto = c->weight_auto,
+			.priority = lc->priority,
+			.remote = lc->has_remote ? &lc->remote : NULL,
+		};
+
+		/* The core learns the time from every call; give it now so
+		 * the new link probes at once. */
+		core_tick(d->core, now);
+		return core_link_add(d->core, &lp);
+	}
+	case WC_LINK_DRAIN:
+		core_tick(d->core, now);
+		return core_link_drain(d->core, c->link);
+	case WC_LINK_WEIGHT:
+		return core_link_set_weight(d->core, c->link, c->weight, c->weight_auto);
+	case WC_LINK_ADMIN:
+		core_tick(d->core, now);
+		return core_link_set_admin(d->core, c->link, c->down);
+	}
+	return -EINVAL;
+}
+
+static void drain_cmds(struct worker *w, uint64_t now)
+{
+	struct spsc_msg *m;
+
+	while ((m = spsc_peek(w->cmd))) {
+		struct wcmd c;
+
+		memcpy(&c, m->data, sizeof(c));
+		spsc_pop(w->cmd);
+		w->cmd_result = c.link < BRAID_MAX_LINKS ? run_cmd(w, &c, now) : -EINVAL;
+		__atomic_store_n(&w->cmd_done, c.seq, __ATOMIC_RELEASE);
 	}
 }
 
@@ -589,6 +769,12 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
 			 * send completions. */
 			w->pulse = false;
 		}
+		break;
+	case UD_CANCEL:
+		/* Nothing was armed to cancel: close now. Otherwise the
+		 * receive's last completion does (on_recv). */
+		if (cqe->res <= 0 && UD_IDX(cqe->user_data) < w->nsocks)
+			close_finish(w, UD_IDX(cqe->user_data));
 		break;
 	case UD_WAKE:
 	case UD_TIMER_UPDATE:	/* an update that lost the race with the firing */
@@ -717,9 +903,16 @@ static void *worker_main(void *arg)
 		}
 		io_uring_cq_advance(&w->ring, n);
 
+		drain_cmds(w, now);
 		if (w->id == 0) {
 			for (unsigned i = 1; i < d->nworkers; i++)
 				drain_up(w, d->w[i], now);
+			for (uint32_t p = w->close_pending; p; p &= p - 1) {
+				unsigned link = (unsigned)__builtin_ctz(p);
+
+				if (send_close(w, link))
+					w->close_pending &= ~(1u << link);
+			}
 			if (now >= core_next_tick(d->core))
 				core_tick(d->core, now);
 			next_tick = core_next_tick(d->core);
@@ -851,6 +1044,11 @@ static int worker_create(struct braidd *d, unsigned id, char *err, size_t errlen
 	w->rx_msg.msg_namelen = sizeof(union braid_addr);
 	w->rx_msg.msg_controllen = CMSG_ROOM;
 
+	r = spsc_create(&w->cmd, CMD_SLOTS, sizeof(struct wcmd));
+	if (r < 0) {
+		snprintf(err, errlen, "worker %u: command ring: %s", id, strerror(-r));
+		return r;
+	}
 	if (id > 0) {
 		r = spsc_create(&w->up, XFER_SLOTS, XFER_DATA);
 		if (r == 0)
@@ -868,7 +1066,8 @@ static void worker_destroy(struct worker *w)
 	if (!w)
 		return;
 	for (unsigned i = 0; i < w->nsocks; i++)
-		close(w->socks[i].fd);
+		if (w->socks[i].kind)
+			close(w->socks[i].fd);
 	if (w->ring_ok)
 		io_uring_queue_exit(&w->ring);
 	if (w->br)
@@ -877,9 +1076,34 @@ static void worker_destroy(struct worker *w)
 	slab_destroy(&w->tx);
 	spsc_destroy(w->up);
 	spsc_destroy(w->down);
+	spsc_destroy(w->cmd);
 	free(w->txc);
 	free(w->socks);
 	free(w);
+}
+
+/* A link's socket, bound (and on the edge connected) as lc says. */
+static int link_sock_open(const struct braidd *d, const struct link_config *lc, bool *pktinfo,
+			  bool *connected, char *err, size_t errlen)
+{
+	const struct braid_config *cfg = &d->cfg;
+	char what[64];
+	/* The edge's links have one peer: connecting filters strangers out
+	 * in the kernel and lets sends carry no address. */
+	bool connect_remote = cfg->role == ROLE_EDGE && lc->has_remote;
+	struct sock_opts so = {
+		.what = what,
+		.bind = &lc->local,
+		.connect = connect_remote ? &lc->remote : NULL,
+		.device = lc->device,
+		.sndbuf = cfg->sndbuf,
+		.rcvbuf = cfg->rcvbuf,
+		.busy_poll_us = cfg->busy_poll_us,
+	};
+
+	snprintf(what, sizeof(what), "link %s", lc->name);
+	*connected = connect_remote;
+	return sock_open(&so, pktinfo, err, errlen);
 }
 
 int braidd_setup(struct braidd *d, char *err, size_t errlen)
@@ -928,6 +1152,7 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 		.random = cb_random,
 		.realtime_ns = cb_realtime,
 		.link_state = cb_link_state,
+		.link_gone = cb_link_gone,
 	};
 	r = core_create(&d->core, &cp, &io);
 	crypto_wipe(cp.psk, sizeof(cp.psk));
@@ -939,30 +1164,17 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 	for (unsigned i = 0; i < cfg->nlinks; i++) {
 		const struct link_config *lc = &cfg->links[i];
 		struct worker *w = d->w[i % d->nworkers];
-		char what[64];
+		bool connect_remote;
 		struct core_link_params lp = {
 			.id = i,
 			.name = lc->name,
 			.weight = lc->weight,
+			.weight_auto = lc->weight_auto,
 			.priority = lc->priority,
 			.remote = lc->has_remote ? &lc->remote : NULL,
 		};
-		/* The edge's links have one peer: connecting filters
-		 * strangers out in the kernel and lets sends carry no address. */
-		bool connect_remote = cfg->role == ROLE_EDGE && lc->has_remote;
-		struct sock_opts so = {
-			.what = what,
-			.bind = &lc->local,
-			.connect = connect_remote ? &lc->remote : NULL,
-			.device = lc->device,
-			.sndbuf = cfg->sndbuf,
-			.rcvbuf = cfg->rcvbuf,
-			.busy_poll_us = cfg->busy_poll_us,
-		};
-		int fd;
+		int fd = link_sock_open(d, lc, &pktinfo, &connect_remote, err, errlen);
 
-		snprintf(what, sizeof(what), "link %s", lc->name);
-		fd = sock_open(&so, &pktinfo, err, errlen);
 		if (fd < 0)
 			return fd;
 		d->link_worker[i] = w->id;
@@ -977,6 +1189,7 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 			snprintf(err, errlen, "link %s: %s", lc->name, strerror(-r));
 			return r;
 		}
+		d->link_use[i] = LINK_ACTIVE;
 	}
 
 	if (cfg->role == ROLE_EDGE) {
@@ -1010,6 +1223,15 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 		}
 		for (unsigned i = 0; i < cfg->max_flows; i++)
 			d->flow_slot[i] = -1;
+	}
+
+	/* The main thread's own small ring, only to wake a worker when it
+	 * has a command for it. Without it a worker still finds the command
+	 * within its pulse (10 ms) or wait (100 ms). */
+	d->ctl_ring = malloc(sizeof(*d->ctl_ring));
+	if (d->ctl_ring && io_uring_queue_init(8, d->ctl_ring, 0) < 0) {
+		free(d->ctl_ring);
+		d->ctl_ring = NULL;
 	}
 	return 0;
 
@@ -1047,6 +1269,11 @@ void braidd_stop(struct braidd *d)
 
 void braidd_teardown(struct braidd *d)
 {
+	if (d->ctl_ring) {
+		io_uring_queue_exit(d->ctl_ring);
+		free(d->ctl_ring);
+		d->ctl_ring = NULL;
+	}
 	for (unsigned i = 0; i < BRAID_MAX_WORKERS; i++) {
 		worker_destroy(d->w[i]);
 		d->w[i] = NULL;
@@ -1063,4 +1290,222 @@ const struct worker_stats *braidd_worker_stats(const struct braidd *d, unsigned 
 	if (i >= d->nworkers || !d->w[i])
 		return NULL;
 	return &d->w[i]->st;
+}
+
+/* --- links changed at run time (main thread) ------------------------------------ */
+
+/* Sends one command to worker i and waits for its result. */
+static int cmd_run(struct braidd *d, unsigned i, struct wcmd *c)
+{
+	struct worker *w = d->w[i];
+	struct spsc_msg *m = spsc_reserve(w->cmd);
+	uint64_t deadline = braidd_now_ns() + CMD_WAIT_NS;
+
+	if (!m)
+		return -ETIMEDOUT;	/* an earlier command is still not taken */
+	c->seq = ++d->cmd_seq;
+	memcpy(m->data, c, sizeof(*c));
+	m->len = sizeof(*c);
+	spsc_push(w->cmd);
+	if (d->ctl_ring) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(d->ctl_ring);
+
+		if (sqe) {
+			io_uring_prep_msg_ring(sqe, w->ring.ring_fd, 0, UD(UD_WAKE, 0), 0);
+			io_uring_submit(d->ctl_ring);
+		}
+		/* Reap our own completions so the ring never fills. */
+		{
+			struct io_uring_cqe *cqe;
+
+			while (io_uring_peek_cqe(d->ctl_ring, &cqe) == 0)
+				io_uring_cqe_seen(d->ctl_ring, cqe);
+		}
+	}
+	while (__atomic_load_n(&w->cmd_done, __ATOMIC_ACQUIRE) != c->seq) {
+		struct timespec ts = { 0, 100000 };
+
+		if (braidd_now_ns() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&ts, NULL);
+	}
+	return w->cmd_result;
+}
+
+static int find_link(const struct braidd *d, const char *name, int use)
+{
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
+		if (d->link_use[id] == use && strcmp(d->cfg.links[id].name, name) == 0)
+			return (int)id;
+	return -1;
+}
+
+void braidd_links_reap(struct braidd *d)
+{
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		if (d->link_use[id] != LINK_DRAINING ||
+		    !__atomic_load_n(&d->link_gone[id], __ATOMIC_ACQUIRE))
+			continue;
+		d->link_use[id] = LINK_FREE;
+		log_info("link %s deleted", d->cfg.links[id].name);
+	}
+}
+
+int braidd_link_add(struct braidd *d, const struct link_config *lc, int id, char *err,
+		    size_t errlen)
+{
+	struct braid_config *cfg = &d->cfg;
+	struct link_config *slot;
+	struct wcmd c;
+	bool pktinfo, connect_remote;
+	unsigned owner, prio = 0;
+	int fd, r;
+
+	braidd_links_reap(d);
+	if (find_link(d, lc->name, LINK_ACTIVE) >= 0) {
+		snprintf(err, errlen, "link %s exists already", lc->name);
+		return -EEXIST;
+	}
+	if (find_link(d, lc->name, LINK_DRAINING) >= 0) {
+		snprintf(err, errlen, "link %s is still draining; try again in a moment", lc->name);
+		return -EBUSY;
+	}
+	if (id >= BRAID_MAX_LINKS) {
+		snprintf(err, errlen, "link id %d out of range 0..%d", id, BRAID_MAX_LINKS - 1);
+		return -EINVAL;
+	}
+	if (id >= 0 && d->link_use[id] != LINK_FREE) {
+		snprintf(err, errlen, "link id %d is taken by %s", id, cfg->links[id].name);
+		return -EEXIST;
+	}
+	for (unsigned i = 0; id < 0 && i < BRAID_MAX_LINKS; i++)
+		if (d->link_use[i] == LINK_FREE)
+			id = (int)i;
+	if (id < 0) {
+		snprintf(err, errlen, "no free link id: at most %d links", BRAID_MAX_LINKS);
+		return -ENOSPC;
+	}
+	for (unsigned i = 0; i < BRAID_MAX_LINKS; i++)
+		if (d->link_use[i] != LINK_FREE && cfg->links[i].priority >= prio)
+			prio = cfg->links[i].priority + 1;
+
+	fd = link_sock_open(d, lc, &pktinfo, &connect_remote, err, errlen);
+	if (fd < 0)
+		return fd;
+
+	owner = (unsigned)id % d->nworkers;
+	slot = &cfg->links[id];
+	*slot = *lc;
+	if (lc->priority == CONFIG_PRIORITY_LAST)
+		slot->priority = prio;
+	d->link_worker[id] = owner;
+	__atomic_store_n(&d->link_gone[id], 0, __ATOMIC_RELAXED);
+
+	c = (struct wcmd){ .kind = WC_SOCK_ADD, .link = (unsigned)id, .fd = fd,
+			   .pktinfo = pktinfo, .connected = connect_remote };
+	r = cmd_run(d, owner, &c);
+	if (r < 0) {
+		close(fd);
+		snprintf(err, errlen, "link %s: its worker cannot take the socket: %s", lc->name,
+			 strerror(-r));
+		return r;
+	}
+	c = (struct wcmd){ .kind = WC_LINK_ADD, .link = (unsigned)id, .weight = lc->weight,
+			   .weight_auto = lc->weight_auto };
+	r = cmd_run(d, 0, &c);
+	if (r < 0) {
+		struct wcmd cl = { .kind = WC_SOCK_CLOSE, .link = (unsigned)id };
+
+		cmd_run(d, owner, &cl);
+		snprintf(err, errlen, "link %s: %s", lc->name, strerror(-r));
+		d->link_use[id] = LINK_DRAINING;	/* freed once the socket is closed */
+		return r;
+	}
+	d->link_use[id] = LINK_ACTIVE;
+	cfg->nlinks++;
+	log_info("link %s added as id %d", lc->name, id);
+	return id;
+}
+
+int braidd_link_del(struct braidd *d, const char *name, char *err, size_t errlen)
+{
+	struct wcmd c;
+	int id, r;
+
+	braidd_links_reap(d);
+	id = find_link(d, name, LINK_ACTIVE);
+	if (id < 0) {
+		if (find_link(d, name, LINK_DRAINING) >= 0) {
+			snprintf(err, errlen, "link %s is being deleted already", name);
+			return -EALREADY;
+		}
+		snprintf(err, errlen, "no link %s", name);
+		return -ENOENT;
+	}
+	c = (struct wcmd){ .kind = WC_LINK_DRAIN, .link = (unsigned)id };
+	r = cmd_run(d, 0, &c);
+	if (r < 0) {
+		snprintf(err, errlen, "link %s: %s", name, strerror(-r));
+		return r;
+	}
+	d->link_use[id] = LINK_DRAINING;
+	d->cfg.nlinks--;
+	log_info("link %s draining", name);
+	return 0;
+}
+
+int braidd_link_set(struct braidd *d, const char *name, const char *kv, char *err, size_t errlen)
+{
+	struct link_config *lc;
+	struct wcmd c = { 0 };
+	const char *v = strchr(kv, '=');
+	int id, r;
+
+	id = find_link(d, name, LINK_ACTIVE);
+	if (id < 0) {
+		snprintf(err, errlen, "no link %s", name);
+		return -ENOENT;
+	}
+	lc = &d->cfg.links[id];
+	c.link = (unsigned)id;
+	if (v && (size_t)(v - kv) == 6 && strncmp(kv, "weight", 6) == 0) {
+		if (config_weight_parse(v + 1, &c.weight, &c.weight_auto) < 0) {
+			snprintf(err, errlen, "weight '%.32s' must be auto or 1..%u", v + 1,
+				 SCHED_WEIGHT_MAX);
+			return -EINVAL;
+		}
+		c.kind = WC_LINK_WEIGHT;
+	} else if (v && (size_t)(v - kv) == 5 && strncmp(kv, "state", 5) == 0 &&
+		   (strcmp(v + 1, "up") == 0 || strcmp(v + 1, "down") == 0)) {
+		c.kind = WC_LINK_ADMIN;
+		c.down = v[1] == 'd';
+	} else {
+		snprintf(err, errlen, "expected weight=N|auto or state=up|down, got '%.32s'", kv);
+		return -EINVAL;
+	}
+	r = cmd_run(d, 0, &c);
+	if (r < 0) {
+		snprintf(err, errlen, "link %s: %s", name, strerror(-r));
+		return r;
+	}
+	if (c.kind == WC_LINK_WEIGHT) {
+		lc->weight = c.weight;
+		lc->weight_auto = c.weight_auto;
+	}
+	return 0;
+}
+
+const char *braidd_link_name(const struct braidd *d, unsigned id)
+{
+	return id < BRAID_MAX_LINKS && d->link_use[id] != LINK_FREE ? d->cfg.links[id].name : NULL;
+}
+
+const struct braid_link_stats *braidd_link_stats(const struct braidd *d, unsigned id,
+						 const char **name)
+{
+	if (id >= BRAID_MAX_LINKS || d->link_use[id] == LINK_FREE)
+		return NULL;
+	if (name)
+		*name = d->cfg.links[id].name;
+	return core_link_stats_any(d->core, id);
 }

@@ -18,6 +18,8 @@
 #include "core.h"
 #include "flow.h"
 
+struct io_uring;
+
 struct worker;
 
 /* Counters of one worker, written by it alone (relaxed stores). */
@@ -30,12 +32,25 @@ struct worker_stats {
 	uint64_t loops;
 };
 
+/* A link id as the main thread sees it. */
+enum link_use { LINK_FREE = 0, LINK_ACTIVE = 1, LINK_DRAINING = 2 };
+
 struct braidd {
-	struct braid_config cfg;
+	struct braid_config cfg;	/* cfg.links[id]: link id's settings */
 	struct core *core;
 	unsigned nworkers;
 	struct worker *w[BRAID_MAX_WORKERS];
 	unsigned link_worker[BRAID_MAX_LINKS];
+
+	/* Links changed at run time (braidctl link add/del/set). The main
+	 * thread alone changes link_use and cfg.links; it tells the workers
+	 * through a command ring each (worker.c) and waits for their answer.
+	 * A deleted link drains in the core, then its owner closes its socket
+	 * and sets link_gone[id]; the main thread frees the id on seeing it. */
+	uint8_t link_use[BRAID_MAX_LINKS];
+	int link_gone[BRAID_MAX_LINKS];
+	struct io_uring *ctl_ring;	/* main thread: wakes workers (IORING_OP_MSG_RING) */
+	uint32_t cmd_seq;
 	int stop;			/* set by the main thread, read by workers */
 	uint64_t stop_ns;		/* when stop was set (monotonic) */
 
@@ -55,6 +70,28 @@ void braidd_stop(struct braidd *d);
 void braidd_teardown(struct braidd *d);
 
 const struct worker_stats *braidd_worker_stats(const struct braidd *d, unsigned i);
+
+/* Main thread, after braidd_start. Each returns 0 (link_add: the link's
+ * id), or a negative errno with a sentence in err:
+ *   link_add  a link from lc (config_link_parse) at id, or the lowest free
+ *             id if id < 0: its socket is opened and handed to its worker,
+ *             then the core probes it and schedules it once answered.
+ *             -EEXIST (name or id taken), -EBUSY (a link of that name is
+ *             still draining), -ENOSPC (no free id), or the socket's error.
+ *   link_del  drains the link (see core_link_drain) and frees its id when
+ *             its socket is closed. -ENOENT, -EALREADY (draining).
+ *   link_set  weight=N|auto or state=up|down. -ENOENT, -EINVAL.
+ * -ETIMEDOUT if a worker does not answer within 2 s. */
+int braidd_link_add(struct braidd *d, const struct link_config *lc, int id, char *err,
+		    size_t errlen);
+int braidd_link_del(struct braidd *d, const char *name, char *err, size_t errlen);
+int braidd_link_set(struct braidd *d, const char *name, const char *kv, char *err, size_t errlen);
+/* Frees the ids of deleted links whose sockets are closed. */
+void braidd_links_reap(struct braidd *d);
+/* Link id's name and counters (main thread), or NULL for a free id. */
+const char *braidd_link_name(const struct braidd *d, unsigned id);
+const struct braid_link_stats *braidd_link_stats(const struct braidd *d, unsigned id,
+						 const char **name);
 uint64_t braidd_now_ns(void);
 
 #endif

@@ -2,6 +2,9 @@
  *
  *   braidctl [-s SOCKET | -n NAME] stats [--json]
  *   braidctl [-s SOCKET | -n NAME] metrics | link list | version
+ *   braidctl [-s SOCKET | -n NAME] link add NAME KEY=VALUE... | link del NAME
+ *   braidctl [-s SOCKET | -n NAME] link set NAME weight=N|auto|state=up|down
+ *   braidctl [-s SOCKET | -n NAME] top [-i SECONDS] [-c COUNT]
  *   braidctl genkey
  *
  * Without -s or -n it uses the only socket in /run/braid/. Exit status: 0 ok,
@@ -9,18 +12,24 @@
  * usage, 3 no braidd to talk to (the socket path tried is printed). */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "ctl.h"
+#include "top.h"
 
 #define RUN_DIR "/run/braid"
 #define IO_MS 2000
@@ -35,6 +44,15 @@ static void usage(FILE *f)
 		"  stats --json     the same as the JSON object of braidd's stats line\n"
 		"  metrics          the counters in the Prometheus text format\n"
 		"  link list        the links: state, weight, RTT, jitter, loss, times down\n"
+		"  link add NAME local=ADDR [remote=ADDR] [weight=N|auto] [device=DEV]\n"
+		"           [priority=N] [id=N]\n"
+		"                   a new link, in the schedule once its first probe is answered\n"
+		"  link del NAME    take a link out: drained, then closed\n"
+		"  link set NAME weight=N|auto | state=up|down\n"
+		"                   change a link's weight, or take it out of service and back\n"
+		"  top [-i SECONDS] [-c COUNT]\n"
+		"                   a live view of the bond and its links, redrawn every\n"
+		"                   SECONDS (default 1); COUNT frames, or until Ctrl-C\n"
 		"  version          braidd's version\n"
 		"and one it answers itself:\n"
 		"  genkey           print a new random key (base64 of 32 bytes) for a key file\n"
@@ -100,31 +118,130 @@ static int find_socket(char *out, size_t len)
 	return 0;
 }
 
-/* Sends line, prints the body of the reply; the exit status. */
-static int request(const char *path, const char *line)
+/* Connects to braidd at path and sends line: the socket, or minus the exit
+ * status (2 bad path, 3 no braidd) with a sentence in err. */
+static int dial(const char *path, const char *line, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[65536], *nl;
-	size_t got = 0, hdr;
-	int fd, status;
-	FILE *out = stdout;
+	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "braidctl: socket path too long: %s\n", path);
-		return 2;
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -2;
 	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "braidctl: no braidd to talk to at %s: %s\n", path, strerror(errno));
+		snprintf(err, errlen, "no braidd to talk to at %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return 3;
+		return -3;
 	}
 	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
-		fprintf(stderr, "braidctl: %s: %s\n", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
+		return -3;
+	}
+	return fd;
+}
+
+/* Sends line, prints the body of the reply; the exit status. */
+static int request(const char *path, const char *line);
+
+static const struct {
+	const char *sub, *usage;
+	int min, max;		/* words after NAME */
+} link_cmds[] = {
+	{ "add",
+	  "usage: braidctl link add NAME local=ADDR [remote=ADDR] [weight=N|auto]\n"
+	  "                [device=DEV] [priority=N] [id=N]\n"
+	  "\n"
+	  "Adds a link to the running bond: the keys of a [link NAME] section in\n"
+	  "braid.conf(5). remote is required on an edge; a hub learns it. The link\n"
+	  "joins the schedule once its first probe is answered, so add it on the hub\n"
+	  "first. It gets the lowest free id unless id=N is given; the two ends must\n"
+	  "give a link the same id (adding links in the same order on both does).\n"
+	  "Errors: EEXIST (the name or id is taken), EBUSY (a link of that name is\n"
+	  "still draining), EINVAL (a bad key or address), EADDRINUSE, ENOSPC.\n", 1, 7 },
+	{ "del",
+	  "usage: braidctl link del NAME\n"
+	  "\n"
+	  "Deletes a link without loss: it leaves the schedule at once, the peer is\n"
+	  "told to stop using it, and it keeps receiving what is already on its way\n"
+	  "for about two round trips before its socket closes and its id is free.\n"
+	  "Errors: ENOENT (no such link), EALREADY (being deleted).\n", 0, 0 },
+	{ "set",
+	  "usage: braidctl link set NAME weight=N|auto\n"
+	  "       braidctl link set NAME state=up|down\n"
+	  "\n"
+	  "weight: a share of the traffic in aggregate mode (1..1000), in effect from\n"
+	  "the link's next scheduler visit; auto sets it from the link's loss and\n"
+	  "round trip against the best link's. state=down takes the link out of\n"
+	  "service both ways (the peer is told) until state=up, when it probes its\n"
+	  "way back. Both keys may be given at once. Errors: ENOENT, EINVAL.\n", 1, 2 },
+};
+
+/* braidctl link add|del|set NAME ...: one request line of the words. */
+static int link_main(char *path, size_t pathlen, int argc, char **argv)
+{
+	char line[CTL_LINE_MAX + 1];
+	size_t off = 0;
+	unsigned c = 0;
+
+	while (c < sizeof(link_cmds) / sizeof(link_cmds[0]) && strcmp(argv[0], link_cmds[c].sub))
+		c++;
+	if (c == sizeof(link_cmds) / sizeof(link_cmds[0])) {
+		if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+			printf("usage: braidctl link list | add | del | set ...   "
+			       "(braidctl link COMMAND --help)\n");
+			return 0;
+		}
+		fprintf(stderr, "braidctl: unknown command 'link %s' (list, add, del, set)\n",
+			argv[0]);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(link_cmds[c].usage, stdout);
+			return 0;
+		}
+	}
+	if (argc < 2 + link_cmds[c].min || argc > 2 + link_cmds[c].max) {
+		fputs(link_cmds[c].usage, stderr);
+		return 2;
+	}
+	off = (size_t)snprintf(line, sizeof(line), "link");
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (n == 0 || n > CTL_WORD_MAX || strpbrk(argv[i], " \t\n") ||
+		    off + 1 + n + 2 > sizeof(line)) {
+			fprintf(stderr, "braidctl: bad word '%s' (1..%d characters, no spaces)\n",
+				argv[i], CTL_WORD_MAX);
+			return 2;
+		}
+		line[off++] = ' ';
+		memcpy(line + off, argv[i], n);
+		off += n;
+	}
+	line[off++] = '\n';
+	line[off] = '\0';
+	if (!path[0] && find_socket(path, pathlen) < 0)
 		return 3;
+	return request(path, line);
+}
+
+static int request(const char *path, const char *line)
+{
+	char buf[65536], *nl, err[512];
+	size_t got = 0, hdr;
+	int fd, status;
+	FILE *out = stdout;
+
+	fd = dial(path, line, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "braidctl: %s\n", err);
+		return -fd;
 	}
 	/* The status line first, then the body as it comes. */
 	for (;;) {
@@ -156,8 +273,21 @@ static int request(const char *path, const char *line)
 	}
 	hdr = (size_t)(nl - buf) + 1;
 	if (status != 0) {
-		fprintf(stderr, "braidctl: braidd refused '%.*s': %.*s (%s)\n",
-			(int)strcspn(line, "\n"), line, (int)(nl - buf), buf, strerror(status));
+		/* The body, if any, says what is wrong in braidd's words. */
+		char *why = buf + hdr;
+
+		while (got < sizeof(buf) - 1) {
+			ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		buf[got] = '\0';
+		why[strcspn(why, "\n")] = '\0';
+		fprintf(stderr, "braidctl: braidd refused '%.*s': %.*s (%s)%s%s\n",
+			(int)strcspn(line, "\n"), line, (int)(nl - buf), buf, strerror(status),
+			*why ? ": " : "", why);
 		close(fd);
 		return 1;
 	}
@@ -171,6 +301,378 @@ static int request(const char *path, const char *line)
 	}
 	close(fd);
 	return fflush(out) == 0 ? 0 : 1;
+}
+
+/* --- top ------------------------------------------------------------------------
+ * A live view, from `stats raw` (src/ctl.h) once per interval: tools/lib/top.c
+ * parses and draws a frame as plain lines; here it goes to the terminal over
+ * the last one (cursor home, each line erased to its end, the rest of the
+ * screen erased below it: nothing flickers), or, when stdout is not a
+ * terminal, as plain frames separated by a blank line. */
+
+#define TOP_REPLY_MAX (64u << 10)
+#define TOP_FRAME_MAX (128u << 10)
+#define TOP_INTERVAL_MIN 0.05
+#define TOP_INTERVAL_MAX 3600.0
+#define TOP_COUNT_MAX 1000000000ul
+
+static volatile sig_atomic_t top_quit, top_resized, top_suspend;
+static bool top_tty, top_drawn;
+
+static void top_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: braidctl [-s SOCKET | -n NAME] top [-i SECONDS] [-c COUNT]\n"
+		"\n"
+		"A live view of braidd's bond and links, redrawn every SECONDS until Ctrl-C.\n"
+		"Per link: throughput sent and received (Mbit/s, packets/s), RTT, jitter, loss,\n"
+		"weight (\"auto\" when braidd sets it), state, and bars of each link's share of\n"
+		"the bytes on all links. On top, the bond: delivered per second, lost, rebuilt\n"
+		"by FEC, NACKs. Rates are differences between two frames, so the first frame\n"
+		"and a link new since the last one show none (\"-\"). When stdout is not a\n"
+		"terminal, plain frames, separated by a blank line.\n"
+		"\n"
+		"  -i SECONDS       time between frames (default 1; fractions such as 0.2 too;\n"
+		"                   %g to %g)\n"
+		"  -c COUNT         stop after COUNT frames\n"
+		"  -h, --help       this help\n", TOP_INTERVAL_MIN, TOP_INTERVAL_MAX);
+}
+
+static void top_on_signal(int sig)
+{
+	if (sig == SIGWINCH)
+		top_resized = 1;
+	else if (sig == SIGTSTP)
+		top_suspend = 1;
+	else
+		top_quit = 1;
+}
+
+static void top_signals(void)
+{
+	/* SA_RESTART restarts reads and writes; poll() and clock_nanosleep()
+	 * still return EINTR, which is where the loop looks at the flags. */
+	struct sigaction sa = { .sa_handler = top_on_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (top_tty) {
+		sigaction(SIGWINCH, &sa, NULL);
+		sigaction(SIGTSTP, &sa, NULL);
+	}
+}
+
+static int write_all(const char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(STDOUT_FILENO, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* The cursor hidden while frames are drawn, shown again on the way out (and
+ * while stopped), with the prompt on the line below the last frame. */
+static void top_cursor(bool show)
+{
+	static const char hide[] = "\033[?25l", unhide[] = "\033[?25h\n";
+
+	if (top_tty)
+		(void)write_all(show ? unhide : hide, show ? sizeof(unhide) - (top_drawn ? 1 : 2) :
+				sizeof(hide) - 1);
+}
+
+static void term_size(unsigned *cols, unsigned *rows)
+{
+	struct winsize ws;
+
+	*cols = 80;
+	*rows = 24;
+	if (top_tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+/* Asks braidd at path for line; on success *body and *blen are the reply's
+ * body, inside buf. The exit status (0 ok, 1 refused, 3 no braidd, with a
+ * sentence in err), or -1 if a signal asked to quit meanwhile. */
+static int fetch(const char *path, const char *line, char *buf, size_t len,
+		 const char **body, size_t *blen, char *err, size_t errlen)
+{
+	size_t got = 0;
+	char *nl;
+	int fd, status;
+
+	fd = dial(path, line, err, errlen);
+	if (fd < 0)
+		return -fd;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int pr = poll(&p, 1, IO_MS);
+		ssize_t n;
+
+		if (pr < 0 && errno == EINTR && !top_quit)
+			continue;
+		if (pr <= 0) {
+			close(fd);
+			if (top_quit)
+				return -1;
+			snprintf(err, errlen, "%s: no answer within %d ms", path, IO_MS);
+			return 3;
+		}
+		if (got == len - 1) {
+			close(fd);
+			snprintf(err, errlen, "%s: answer longer than %zu bytes", path, len - 1);
+			return 3;
+		}
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	nl = memchr(buf, '\n', got);
+	if (!nl || sscanf(buf, "%d", &status) != 1) {
+		snprintf(err, errlen, "%s: not a braidd answer", path);
+		return 3;
+	}
+	if (status != 0) {
+		snprintf(err, errlen, "braidd refused '%.*s': %.*s (%s)%s",
+			 (int)strcspn(line, "\n"), line, (int)(nl - buf), buf, strerror(status),
+			 status == ENOENT ? "; is braidd older than this braidctl?" : "");
+		return 1;
+	}
+	*body = nl + 1;
+	*blen = got - (size_t)(nl + 1 - buf);
+	return 0;
+}
+
+/* Draws the frame for b (rates since a) for the terminal, or as plain text
+ * after a blank line unless it is the first. 0, or -1 if stdout failed. */
+static int top_show(const struct top_snap *a, const struct top_snap *b, double interval,
+		    bool first)
+{
+	static char frame[TOP_FRAME_MAX], out[TOP_FRAME_MAX + 8192];
+	struct top_view v = { .interval_s = interval };
+	char clock[16];
+	struct tm tm;
+	time_t t = time(NULL);
+	unsigned cols, rows, nlines = 0;
+	size_t n, o = 0;
+
+	term_size(&cols, &rows);
+	/* One column spare on a terminal: a line that fills the last column
+	 * leaves the cursor waiting to wrap, and erasing to the end of the line
+	 * from there takes the last character with it. */
+	v.width = top_tty ? cols - 1 : cols;
+	if (localtime_r(&t, &tm) && strftime(clock, sizeof(clock), "%H:%M:%S", &tm))
+		v.clock = clock;
+	n = top_render(a, b, &v, frame, sizeof(frame));
+	if (n >= sizeof(frame))
+		n = sizeof(frame) - 1;
+	if (!top_tty) {
+		if (!first && write_all("\n", 1) < 0)
+			return -1;
+		return write_all(frame, n);
+	}
+	/* Home, then each line erased to its end, then the screen below the last
+	 * one erased; no more lines than rows, so that the screen never scrolls. */
+	memcpy(out + o, "\033[H", 3);
+	o += 3;
+	for (size_t i = 0; i < n && nlines < rows; nlines++) {
+		size_t k = strcspn(frame + i, "\n"), w = k < cols ? k : cols - 1;
+
+		if (o + k + 8 > sizeof(out))
+			break;
+		if (nlines)
+			out[o++] = '\n';
+		/* Cut again on a terminal narrower than a frame can be. */
+		memcpy(out + o, frame + i, w);
+		o += w;
+		memcpy(out + o, "\033[K", 3);
+		o += 3;
+		i += k + 1;
+	}
+	memcpy(out + o, "\033[J", 3);
+	o += 3;
+	top_drawn = true;
+	return write_all(out, o);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleeps until `until` (monotonic ns), or until a signal sets a flag. The
+ * flags are looked at with the signals blocked and ppoll() unblocks them as
+ * it starts to wait, so that a signal in between cannot be slept through. */
+static void top_sleep(uint64_t until)
+{
+	sigset_t set, old;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	for (;;) {
+		uint64_t now = now_ns();
+		struct timespec ts;
+
+		if (top_quit || top_resized || top_suspend || now >= until)
+			break;
+		ts.tv_sec = (time_t)((until - now) / 1000000000ull);
+		ts.tv_nsec = (long)((until - now) % 1000000000ull);
+		ppoll(NULL, 0, &ts, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Stops on ^Z with the terminal as it was, and picks up again on fg. */
+static void top_stop(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, sa = { .sa_handler = top_on_signal,
+								  .sa_flags = SA_RESTART };
+
+	top_cursor(true);
+	sigemptyset(&dfl.sa_mask);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTSTP, &dfl, NULL);
+	raise(SIGTSTP);
+	sigaction(SIGTSTP, &sa, NULL);
+	top_cursor(false);
+}
+
+static int top_run(const char *path, double interval, unsigned long count)
+{
+	static struct top_snap snap[2];
+	static char reply[TOP_REPLY_MAX];
+	const struct top_snap *a = NULL, *b = NULL;	/* the last two drawn */
+	uint64_t step = (uint64_t)(interval * 1e9 + 0.5), next;
+	char err[512] = "";
+	int rc = 0;
+
+	top_tty = isatty(STDOUT_FILENO);
+	top_signals();
+	top_cursor(false);
+	next = now_ns();
+	for (unsigned long frames = 0; !top_quit;) {
+		struct top_snap *cur = b == &snap[0] ? &snap[1] : &snap[0];
+		const char *body;
+		size_t blen;
+		unsigned bad;
+		int e;
+
+		rc = fetch(path, "stats raw\n", reply, sizeof(reply), &body, &blen, err,
+			   sizeof(err));
+		if (rc) {
+			if (rc < 0)
+				rc = 0;
+			break;
+		}
+		e = top_parse(body, blen, cur, &bad);
+		if (e) {
+			if (e == -E2BIG)
+				snprintf(err, sizeof(err), "braidd reported more than %d links",
+					 TOP_LINKS_MAX);
+			else
+				snprintf(err, sizeof(err), "braidd's 'stats raw' answer is malformed "
+					 "(line %u)", bad);
+			rc = 3;
+			break;
+		}
+		a = b;
+		b = cur;
+		if (top_show(a, b, interval, frames == 0) < 0) {
+			snprintf(err, sizeof(err), "stdout: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (++frames == count)
+			break;
+		/* The next frame on the interval's beat, or a whole interval from
+		 * now if braidd was slow to answer. */
+		next += step;
+		if (next <= now_ns())
+			next = now_ns() + step;
+		while (!top_quit) {
+			top_sleep(next);
+			if (top_suspend) {
+				top_suspend = 0;
+				top_stop();
+				top_resized = 1;
+			}
+			if (!top_resized)
+				break;
+			top_resized = 0;
+			(void)top_show(a, b, interval, false);
+		}
+	}
+	top_cursor(true);
+	if (err[0])
+		fprintf(stderr, "braidctl: %s\n", err);
+	return rc;
+}
+
+/* braidctl top [-i SECONDS] [-c COUNT]: args are what follows "top". */
+static int top_main(char *path, size_t pathlen, int argc, char **argv)
+{
+	double interval = 1;
+	unsigned long count = 0;
+
+	for (int k = 0; k < argc; k++) {
+		const char *a = argv[k];
+		char *end;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			top_usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-i") && k + 1 < argc) {
+			a = argv[++k];
+			errno = 0;
+			interval = strtod(a, &end);
+			if (errno || end == a || *end || !isfinite(interval) ||
+			    interval < TOP_INTERVAL_MIN || interval > TOP_INTERVAL_MAX) {
+				fprintf(stderr, "braidctl: top -i takes seconds, %g to %g: '%s'\n",
+					TOP_INTERVAL_MIN, TOP_INTERVAL_MAX, a);
+				return 2;
+			}
+		} else if (!strcmp(a, "-c") && k + 1 < argc) {
+			a = argv[++k];
+			errno = 0;
+			count = strtoul(a, &end, 10);
+			if (errno || end == a || *end || a[0] < '0' || a[0] > '9' || count == 0 ||
+			    count > TOP_COUNT_MAX) {
+				fprintf(stderr, "braidctl: top -c takes a count of frames, 1 to %lu: "
+					"'%s'\n", TOP_COUNT_MAX, a);
+				return 2;
+			}
+		} else {
+			top_usage(stderr);
+			return 2;
+		}
+	}
+	if (!path[0] && find_socket(path, pathlen) < 0)
+		return 3;
+	return top_run(path, interval, count);
 }
 
 int main(int argc, char **argv)
@@ -207,6 +709,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "top"))
+		return top_main(path, sizeof(path), argc - i, argv + i);
+	if (!strcmp(cmd, "link") && i < argc && strcmp(argv[i], "list") != 0)
+		return link_main(path, sizeof(path), argc - i, argv + i);
 	{
 		const char *line = NULL;
 

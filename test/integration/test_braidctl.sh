@@ -103,6 +103,131 @@ out=$(ctl edge link list); rc=$?
 [ "$rc" -eq 0 ] && [ "$(grep -c ' up ' <<<"$out")" -eq 3 ] &&
 	pass "link list: 3 links up" || fail "link list: rc $rc, '$out'"
 
+# stats raw (what top reads): a bond line, then a link line per link, each
+# with every key src/ctl.h documents, as KEY=NUMBER (or a word, where noted).
+raw_check() { # FILE -> nothing, or what is wrong
+	awk '
+		function need(keys, words,   n, k, i, seen) {
+			for (i = 1; i <= NF; i++) {
+				if ($i !~ /^[a-z_]+=[a-z0-9]+$/) { print "line " NR ": bad word " $i; continue }
+				split($i, kv, "="); seen[kv[1]] = kv[2]
+			}
+			n = split(keys, k, " ")
+			for (i = 1; i <= n; i++) {
+				if (!(k[i] in seen)) print "line " NR ": no " k[i]
+				else if (index(" " words " ", " " k[i] " ") == 0 && seen[k[i]] !~ /^[0-9]+$/)
+					print "line " NR ": " k[i] " is not a number"
+			}
+		}
+		NR == 1 {
+			if ($1 != "bond") { print "line 1 is not the bond line: " $0; next }
+			$1 = ""; $0 = $0
+			need("time_ns role session app_rx_pkts app_rx_bytes delivered_pkts delivered_bytes " \
+			     "lost late duplicates reordered fec_k fec_m fec_recovered nack_sent nack_rx " \
+			     "retransmitted", "role")
+			next
+		}
+		$1 == "link" {
+			names = names " " $2; $1 = ""; $2 = ""; $0 = $0
+			need("tx_bytes rx_bytes tx_pkts rx_pkts rtt_us jitter_us loss_ppm weight " \
+			     "weight_auto admin_down draining state down_events", "state")
+			next
+		}
+		{ print "line " NR ": not a bond or link line: " $0 }
+		END { if (names != " l1 l2 l3") print "links:" names }
+	' "$1"
+}
+if command -v socat >/dev/null; then
+	printf 'stats raw\n' | socat -t 2 - UNIX-CONNECT:"$TMP/edge.sock" >"$TMP/raw.reply"
+	[ "$(head -n 1 "$TMP/raw.reply")" = "0 ok" ] && pass "raw 'stats raw': 0 ok" ||
+		fail "raw 'stats raw': '$(head -n 1 "$TMP/raw.reply")'"
+	sed 1d "$TMP/raw.reply" >"$TMP/raw"
+	problems=$(raw_check "$TMP/raw")
+	[ -z "$problems" ] && pass "stats raw: a bond line and l1 l2 l3, every documented key" ||
+		fail "stats raw: $(head -n 3 <<<"$problems")"
+	grep -Eq '^link l1 .* weight_auto=[01] admin_down=0 draining=0 state=up down_events=[0-9]+$' \
+		"$TMP/raw" && pass "stats raw: l1 is up, in service" || fail "stats raw: l1: $(grep '^link l1' "$TMP/raw")"
+	t1=$(sed -n 's/^bond time_ns=\([0-9]*\) .*/\1/p' "$TMP/raw")
+	t2=$(printf 'stats raw\n' | socat -t 2 - UNIX-CONNECT:"$TMP/edge.sock" |
+		sed -n 's/^bond time_ns=\([0-9]*\) .*/\1/p')
+	[ -n "$t1" ] && [ -n "$t2" ] && [ "$t2" -gt "$t1" ] &&
+		pass "stats raw: time_ns goes forward" || fail "stats raw: time_ns '$t1' then '$t2'"
+	out=$(printf 'stats raw x\n' | socat -t 2 - UNIX-CONNECT:"$TMP/edge.sock")
+	[ "$out" = "7 E2BIG" ] && pass "raw 'stats raw x': 7 E2BIG" || fail "raw 'stats raw x': '$out'"
+else
+	skip "stats raw checks" "socat is not installed"
+fi
+
+# top, stdout not a terminal: plain frames, no escapes, one blank line between
+# them; each names every link; the second has rates (numbers) for each.
+t0=$(date +%s%N)
+ctl edge top -c 2 -i 0.2 >"$TMP/top" 2>"$TMP/top.err"; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$rc" -eq 0 ] && [ ! -s "$TMP/top.err" ] && pass "top -c 2 -i 0.2: exit 0, nothing on stderr" ||
+	fail "top: rc $rc, '$(head -c 300 "$TMP/top.err")'"
+[ "$ms" -ge 150 ] && [ "$ms" -lt 3000 ] && pass "top -c 2 -i 0.2: two frames in $ms ms" ||
+	fail "top -c 2 -i 0.2 took $ms ms"
+! grep -q $'\033' "$TMP/top" && pass "top: no escape sequences when stdout is not a terminal" ||
+	fail "top: escapes in plain output"
+[ "$(awk -v RS= 'END { print NR }' "$TMP/top")" = 2 ] && [ "$(grep -c '^$' "$TMP/top")" = 1 ] &&
+	pass "top: two frames, one blank line between them" ||
+	fail "top: $(awk -v RS= 'END { print NR }' "$TMP/top") frames: $(head -c 600 "$TMP/top")"
+for f in 1 2; do
+	awk -v RS= -v f="$f" 'NR == f' "$TMP/top" >"$TMP/top.$f"
+	n=0
+	for l in l1 l2 l3; do
+		grep -Eq "^$l +up " "$TMP/top.$f" && grep -Eq "^$l +tx \[" "$TMP/top.$f" && n=$((n + 1))
+	done
+	[ "$n" = 3 ] && grep -q '^braid edge  session [0-9]' "$TMP/top.$f" &&
+		grep -Eq '^bond  delivered ' "$TMP/top.$f" && grep -q 'fec rebuilt [0-9]' "$TMP/top.$f" &&
+		grep -q 'nacks sent [0-9]' "$TMP/top.$f" &&
+		pass "top: frame $f names the bond and l1 l2 l3" || fail "top: frame $f: $(cat "$TMP/top.$f")"
+done
+# link state weight [auto] tx Mbit/s, pkt/s, rx Mbit/s, pkt/s, rtt, jitter, loss
+num='[0-9]+(\.[0-9]+)?'
+row="^l[123] +up +[0-9]+( auto)? +$num +$num +$num +$num +$num +$num +$num$"
+[ "$(grep -Ec "$row" "$TMP/top.2")" = 3 ] && grep -Eq "^bond  delivered $num/s $num Mbit/s  lost [0-9]+ \($num/s\)" "$TMP/top.2" &&
+	pass "top: frame 2 has numbers: rates, RTT, jitter, loss for each link" ||
+	fail "top: frame 2: $(cat "$TMP/top.2")"
+[ "$(grep -Ec '^l[123] +up +[0-9]+( auto)? +- +- +- +- +[0-9.]+ ' "$TMP/top.1")" = 3 ] &&
+	pass "top: frame 1 shows no rate yet, but the RTT" || fail "top: frame 1: $(cat "$TMP/top.1")"
+[ "$(grep -Ec '^l[123] +tx \[[#.]+\] +[0-9]+%  rx \[[#.]+\] +[0-9]+%$' "$TMP/top.2")" = 3 ] &&
+	pass "top: frame 2 has a share bar per link" || fail "top: bars: $(grep ' tx \[' "$TMP/top.2")"
+
+# top on a terminal: the cursor hidden and shown again, frames drawn over
+# each other (cursor home, lines erased to their end), never a clear screen;
+# and SIGINT ends it with the terminal restored.
+if command -v script >/dev/null && script -qfc true /dev/null >/dev/null 2>&1; then
+	script -qfc "$B/braidctl -s $TMP/edge.sock top -c 3 -i 0.2" /dev/null >"$TMP/top.tty" 2>&1
+	esc=$'\033'
+	[ "$(grep -o "$esc\[H" "$TMP/top.tty" | wc -l)" = 3 ] && grep -q "$esc\[?25l" "$TMP/top.tty" &&
+		[ "$(tail -c 8 "$TMP/top.tty" | tr -d '\r\n')" = "${esc}[?25h" ] &&
+		grep -q "$esc\[K" "$TMP/top.tty" && ! grep -q "$esc\[2J" "$TMP/top.tty" &&
+		pass "top on a tty: 3 frames home-and-erase, cursor hidden then restored" ||
+		fail "top on a tty: $(head -c 300 "$TMP/top.tty" | cat -v)"
+	script -qfc "timeout --foreground --preserve-status -s INT 1 $B/braidctl -s $TMP/edge.sock top -i 0.2; echo rc=\$?" \
+		/dev/null >"$TMP/top.int" 2>&1
+	grep -q "$esc\[?25h" "$TMP/top.int" && grep -q 'rc=0' "$TMP/top.int" &&
+		pass "top on a tty: SIGINT exits 0 and shows the cursor again" ||
+		fail "top SIGINT: $(tail -c 200 "$TMP/top.int" | cat -v)"
+else
+	skip "top on a terminal" "script (util-linux) is not usable"
+fi
+
+# top's options.
+out=$(ctl edge top --help); rc=$?
+[ "$rc" -eq 0 ] && grep -q '^usage: braidctl .*top \[-i SECONDS\] \[-c COUNT\]' <<<"$out" &&
+	pass "top --help: its usage" || fail "top --help: rc $rc, '$out'"
+"$B/braidctl" --help | grep -q '^  top ' && pass "braidctl --help lists top" ||
+	fail "braidctl --help does not list top"
+wrong=
+for bad in "-i 0" "-i 0.01" "-i abc" "-i 1e9" "-i nan" "-c 0" "-c -1" "-c 1x" "-x" "-i"; do
+	# shellcheck disable=SC2086 # the options, split
+	ctl edge top $bad >/dev/null 2>&1; rc=$?
+	[ "$rc" -eq 2 ] || wrong="$wrong '$bad' (rc $rc)"
+done
+[ -z "$wrong" ] && pass "top: bad options exit 2" || fail "top: bad options:$wrong"
+
 # version.
 out=$(ctl edge version); rc=$?
 [ "$rc" -eq 0 ] && grep -q '^braidd [0-9]' <<<"$out" && pass "version: $out" || fail "version: '$out'"

@@ -31,9 +31,15 @@ START_TEST(test_commands)
 	} ok[] = {
 		{ "stats\n", CTL_STATS, 1 },
 		{ "stats json\n", CTL_STATS_JSON, 2 },
+		{ "stats raw\n", CTL_STATS_RAW, 2 },
 		{ "metrics\n", CTL_METRICS, 1 },
 		{ "link list\n", CTL_LINK_LIST, 2 },
 		{ "version\n", CTL_VERSION, 1 },
+		{ "link add a local=127.0.0.1:1\n", CTL_LINK_ADD, 4 },
+		{ "link add a b c d e f g h i j k l m n\n", CTL_LINK_ADD, 16 },
+		{ "link del a\n", CTL_LINK_DEL, 3 },
+		{ "link set a weight=3\n", CTL_LINK_SET, 4 },
+		{ "link set a weight=3 state=down\n", CTL_LINK_SET, 5 },
 	};
 	struct ctl_req r;
 
@@ -69,9 +75,20 @@ START_TEST(test_bad)
 		{ "bogus\n", -ENOENT },
 		{ "Stats\n", -ENOENT },			/* case matters */
 		{ "link\n", -EINVAL },			/* half a command */
-		{ "link add\n", -EINVAL },		/* not (yet) a command */
+		{ "link add\n", -EINVAL },		/* no name */
+		{ "link add a\n", -EINVAL },		/* no keys */
+		{ "link add a b c d e f g h i j k l m n o\n", -EMSGSIZE },	/* 17 words */
+		{ "link del\n", -EINVAL },
+		{ "link del a b\n", -E2BIG },
+		{ "link set a\n", -EINVAL },
+		{ "link set a b c d\n", -E2BIG },
+		{ "link remove a\n", -EINVAL },
 		{ "stats json extra\n", -E2BIG },
 		{ "stats yaml\n", -E2BIG },
+		{ "stats raw x\n", -E2BIG },
+		{ "stats raw raw\n", -E2BIG },
+		{ "raw\n", -ENOENT },
+		{ "stats RAW\n", -E2BIG },		/* case matters */
 		{ "metrics now\n", -E2BIG },
 		{ "version 2\n", -E2BIG },
 	};
