@@ -8,7 +8,8 @@
 #   direct      braid-bench send -> link 1 -> braid-bench recv
 #   forwarders  send -> udpfwd -> link 1 -> udpfwd -> recv   (one path: the floor)
 #   braid-agg   send -> braidd edge =links 1..3=> braidd hub -> recv, mode aggregate
-#               (NACK on, the default; no FEC)
+#               (NACK on, the default; no FEC), weights fixed to the links' capacity
+#   braid-auto  the same with weight = auto (the default): braid finds the shares
 #   braid-fec   the same with fec = 8:2 (BENCH_FEC)
 #   braid-dup   the same as braid-agg, mode duplicate
 #   librist     send -> ristsender =links 1..3=> ristreceiver -> recv (main
@@ -48,7 +49,7 @@ RATE=${BENCH_SCEN_RATE:-1000}
 SIZE=${BENCH_SCEN_SIZE:-1000}
 BUDGET=${BENCH_SCEN_BUDGET_MS:-100}
 SCENARIOS=${BENCH_SCENARIOS:-lossless loss5 hetero blackout bursty loss5-2ms}
-SYSTEMS=${BENCH_SYSTEMS:-direct forwarders braid-agg braid-fec braid-dup librist}
+SYSTEMS=${BENCH_SYSTEMS:-direct forwarders braid-agg braid-auto braid-fec braid-dup librist}
 OUT=${BENCH_OUT:-bench-results}
 FEC=${BENCH_FEC:-8:2}		# the code braid-fec uses
 LEAD=2		# seconds from link emulator start to the first datagram
@@ -143,7 +144,7 @@ link_weight() { # scenario n
 	if [ "$1" = hetero ]; then local w=(0 10 5 2); echo "${w[$2]}"; else echo 1; fi
 }
 
-braid_conf() { # role mode scenario [fec]
+braid_conf() { # role mode scenario fec weights(fixed|auto)
 	local role=$1 n
 	printf '[bond]\nrole = %s\nkey = %s\nmode = %s\nlatency = %dms\nprobe-interval = 50ms\n' \
 		"$role" "$TMP/key" "$2" "$BUDGET"
@@ -151,7 +152,11 @@ braid_conf() { # role mode scenario [fec]
 	printf 'stats-interval = %dms\nworkers = 1\n' "$STATS_MS"
 	if [ "$role" = edge ]; then printf '[app]\nlisten = %s\n' "$APP"; else printf '[app]\ndestination = %s\n' "$DST"; fi
 	for n in 1 2 3; do
-		printf '[link l%d]\nweight = %d\n' "$n" "$(link_weight "$3" "$n")"
+		if [ "${5:-fixed}" = auto ]; then
+			printf '[link l%d]\nweight = auto\n' "$n"
+		else
+			printf '[link l%d]\nweight = %d\n' "$n" "$(link_weight "$3" "$n")"
+		fi
 		if [ "$role" = edge ]; then
 			printf 'local = 127.0.0.1:%d\nremote = %s\n' $((19420 + 2 * n)) "$(lk_in "$n")"
 		else
@@ -197,12 +202,13 @@ run() {
 		relays+=("$BGPID")
 		bg "$p.fwd2.log" "$B/udpfwd" 127.0.0.1:19403 "$DST"
 		relays+=("$BGPID") ;;
-	braid-agg | braid-fec | braid-dup)
-		local mode=aggregate fec=off
+	braid-agg | braid-auto | braid-fec | braid-dup)
+		local mode=aggregate fec=off weights=fixed
 		[ "$sys" = braid-dup ] && mode=duplicate
 		[ "$sys" = braid-fec ] && fec=$FEC
-		braid_conf hub "$mode" "$sc" "$fec" >"$p.hub.conf"
-		braid_conf edge "$mode" "$sc" "$fec" >"$p.edge.conf"
+		[ "$sys" = braid-auto ] && weights=auto
+		braid_conf hub "$mode" "$sc" "$fec" "$weights" >"$p.hub.conf"
+		braid_conf edge "$mode" "$sc" "$fec" "$weights" >"$p.edge.conf"
 		bg "$p.hub.log" "$B/braidd" -c "$p.hub.conf"
 		relays+=("$BGPID")
 		bg "$p.edge.log" "$B/braidd" -c "$p.edge.conf"
@@ -278,7 +284,7 @@ jq -s --argjson rate "$RATE" --argjson size "$SIZE" --argjson secs "$SECS" --arg
 		 blackout: "3 x 10 ms, link 1 dark for 2 s from 3 s into the traffic",
 		 bursty: "3 x 10 ms, Gilbert-Elliott p=0.0105 r=0.2 (bursts of 5, ~5% loss)",
 		 "loss5-2ms": "3 x 2 ms, 5% random loss"},
-	 braid: ("braid-agg and braid-dup: nack = yes (the default), fec = off; braid-fec: aggregate, fec = " + $fec + ", nack = yes"),
+	 braid: ("braid-agg and braid-dup: nack = yes (the default), fec = off, weights fixed to the links capacity (10:5:2 in hetero, else equal); braid-auto: as braid-agg with weight = auto; braid-fec: aggregate, fec = " + $fec + ", nack = yes"),
 	 single_path_systems_use: "link 1",
 	 cpu: "user+system of the relay pair, all threads, /proc/PID/task/*/schedstat",
 	 results: .}' "$TMP/results.jsonl" >"$OUT/scenarios.json"
