@@ -22,6 +22,9 @@
 #   bursty      10 ms, Gilbert-Elliott loss (bursts of 5 on average, ~5% loss)
 #   loss5-2ms   2 ms, 5% random loss each (the loss recovery target: residual
 #               loss at most 1e-4 with p99 at most 10 ms)
+#   degrade     10 ms each; link 3 loses 20% from 2 s to 5 s into the traffic
+#               (weight = auto should turn it down within a second and back up
+#               after: BENCH_OUT/degrade.json has link 3's share over time)
 # Traffic: RATE datagrams/s of SIZE bytes for SECS seconds, one-way latency
 # from the sender's timestamp (same host, same clock). braid's latency budget
 # and librist's buffer are both BUDGET_MS.
@@ -48,7 +51,7 @@ SECS=${BENCH_SCEN_SECONDS:-8}
 RATE=${BENCH_SCEN_RATE:-1000}
 SIZE=${BENCH_SCEN_SIZE:-1000}
 BUDGET=${BENCH_SCEN_BUDGET_MS:-100}
-SCENARIOS=${BENCH_SCENARIOS:-lossless loss5 hetero blackout bursty loss5-2ms}
+SCENARIOS=${BENCH_SCENARIOS:-lossless loss5 hetero blackout bursty loss5-2ms degrade}
 SYSTEMS=${BENCH_SYSTEMS:-direct forwarders braid-agg braid-auto braid-fec braid-dup librist}
 OUT=${BENCH_OUT:-bench-results}
 FEC=${BENCH_FEC:-8:2}		# the code braid-fec uses
@@ -136,6 +139,13 @@ link_params() { # scenario n
 		fi ;;
 	bursty) echo "delay=10ms,ge=0.0105,0.2" ;;
 	loss5-2ms) echo "delay=2ms,loss=0.05" ;;
+	degrade)
+		if [ "$2" = 3 ]; then
+			printf 'delay = 10ms\nat %ds loss 0.2 for 3s\n' $((LEAD + 2)) >"$TMP/degrade.profile"
+			echo "profile=$TMP/degrade.profile"
+		else
+			echo "delay=10ms"
+		fi ;;
 	*) die "unknown scenario $1" ;;
 	esac
 }
@@ -283,7 +293,8 @@ jq -s --argjson rate "$RATE" --argjson size "$SIZE" --argjson secs "$SECS" --arg
 		 hetero: "10/5/2 Mbit/s at 20/40/80 ms, 256 KiB queues",
 		 blackout: "3 x 10 ms, link 1 dark for 2 s from 3 s into the traffic",
 		 bursty: "3 x 10 ms, Gilbert-Elliott p=0.0105 r=0.2 (bursts of 5, ~5% loss)",
-		 "loss5-2ms": "3 x 2 ms, 5% random loss"},
+		 "loss5-2ms": "3 x 2 ms, 5% random loss",
+		 degrade: "3 x 10 ms, link 3 20% loss from 2 s to 5 s into the traffic"},
 	 braid: ("braid-agg and braid-dup: nack = yes (the default), fec = off, weights fixed to the links capacity (10:5:2 in hetero, else equal); braid-auto: as braid-agg with weight = auto; braid-fec: aggregate, fec = " + $fec + ", nack = yes"),
 	 single_path_systems_use: "link 1",
 	 cpu: "user+system of the relay pair, all threads, /proc/PID/task/*/schedstat",
@@ -322,12 +333,16 @@ if [ "$HAVE_GNUPLOT" = 1 ]; then
 		plot $(IFS=,; echo "${plot[*]}")
 		EOF
 	done
-	# Per link, what the hub received (braid aggregate), beside what the
-	# application received, 0.2 s buckets, time from the first datagram.
+	# Per link, what the hub received (braid aggregate; with weight = auto
+	# in degrade), beside what the application received, 0.2 s buckets,
+	# time from the first datagram.
 	for sc in $SCENARIOS; do
-		p=$TMP/$sc-braid-agg
+		sys=braid-agg
+		[ "$sc" = degrade ] && sys=braid-auto
+		p=$TMP/$sc-$sys
 		[ -s "$p.hub.log" ] || continue
-		t0=$(jq -r --arg sc "$sc" '.results[] | select(.scenario == $sc and .system == "braid-agg") | .start_unix' \
+		t0=$(jq -r --arg sc "$sc" --arg sys "$sys" \
+			'.results[] | select(.scenario == $sc and .system == $sys) | .start_unix' \
 			"$OUT/scenarios.json")
 		grep '^stats ' "$p.hub.log" | cut -c7- | jq -r --argjson t0 "$t0" \
 			'[.time - $t0] + [.links[].rx_bytes] | @tsv' |
@@ -338,7 +353,7 @@ if [ "$HAVE_GNUPLOT" = 1 ]; then
 		gnuplot <<-EOF
 		set terminal pngcairo size 900,540 noenhanced
 		set output '$OUT/links-$sc.png'
-		set title 'braid aggregate, $sc: throughput per link at the hub, and delivered'
+		set title '$sys, $sc: throughput per link at the hub, and delivered'
 		set xlabel 'seconds from the first datagram'
 		set ylabel 'Mbit/s'
 		set xrange [-0.5:$((SECS + 1))]
@@ -352,5 +367,34 @@ if [ "$HAVE_GNUPLOT" = 1 ]; then
 		EOF
 	done
 	echo "plots: $(cd "$OUT" && ls latency-*.png links-*.png 2>/dev/null | tr '\n' ' ')"
+fi
+
+# degrade: link 3's share of what the edge sent, and its weight, before the
+# loss, in its first second, in its last two, and from 1.5 s after it ended.
+for sys in braid-agg braid-auto; do
+	case " $SCENARIOS " in *" degrade "*) ;; *) break ;; esac
+	p=$TMP/degrade-$sys
+	[ -s "$p.edge.log" ] || continue
+	t0=$(jq -r --arg sys "$sys" '.results[] | select(.scenario == "degrade" and .system == $sys) |
+		.start_unix' "$OUT/scenarios.json")
+	grep '^stats ' "$p.edge.log" | cut -c7- | jq -c --argjson t0 "$t0" \
+		'{t: (.time - $t0), tx: [.links[].tx_bytes], w: [.links[].weight]}' |
+		jq -s --arg sys "$sys" '
+		def at($t): (map(select(.t <= $t)) | last);
+		def share($a; $b): (at($b).tx as $y | at($a).tx as $x |
+			(($y[2] - $x[2]) / ([range(0; 3)] | map($y[.] - $x[.]) | add)));
+		{system: $sys,
+		 link3_share: {before: share(0.5; 2), first_second: share(2; 3),
+			       last_two_seconds: share(3; 5), after: share(6.5; '"$SECS"')},
+		 link3_weight: {before: at(2).w[2], at_1s: at(3).w[2], at_3s: at(5).w[2],
+				after_3s: at(8).w[2]}}' >>"$TMP/degrade.jsonl"
+done
+if [ -s "$TMP/degrade.jsonl" ]; then
+	jq -s '{scenario: "link 3 of 3 loses 20% from 2 s to 5 s (shares of tx bytes at the edge)",
+		results: .}' "$TMP/degrade.jsonl" >"$OUT/degrade.json"
+	echo "degrade, link 3's share of the edge's bytes (before / first second / seconds 2-3 / after):"
+	jq -r '.results[] | "  \(.system): \(.link3_share | [.before, .first_second, .last_two_seconds, .after] |
+		map(. * 100 | floor | tostring + "%") | join(" / "))   weight \(.link3_weight |
+		[.before, .at_1s, .at_3s, .after_3s] | map(tostring) | join(" / "))"' "$OUT/degrade.json"
 fi
 echo "wrote $OUT/scenarios.json"
