@@ -148,6 +148,38 @@ static int dial(const char *path, const char *line, char *err, size_t errlen)
 /* Sends line, prints the body of the reply; the exit status. */
 static int request(const char *path, const char *line);
 
+/* `braidctl COMMAND --help` for the commands without options of their own. */
+static int cmd_help(const char *cmd)
+{
+	static const struct {
+		const char *cmd, *text;
+	} help[] = {
+		{ "stats", "usage: braidctl stats [--json]\n\n"
+		  "The counters, per bond and per link, as a table; with --json, the JSON\n"
+		  "object of braidd's stats line (its schema is in the README).\n" },
+		{ "metrics", "usage: braidctl metrics\n\n"
+		  "The counters in the Prometheus text exposition format (counters named\n"
+		  "braid_..._total, per-link series labelled link=\"NAME\").\n" },
+		{ "link list", "usage: braidctl link list\n\n"
+		  "One line per link: its id, state (up, probing, down, disabled, draining),\n"
+		  "weight (auto:N when braidd sets it), RTT, jitter, loss and times down.\n" },
+		{ "version", "usage: braidctl version\n\nThe running braidd's version.\n" },
+		{ "genkey", "usage: braidctl genkey\n\n"
+		  "Prints a new random key, base64 of 32 bytes, for a key file:\n"
+		  "  braidctl genkey > /etc/braid/bond.key && chmod 600 /etc/braid/bond.key\n" },
+		{ "help", "usage: braidctl help\n\nThe list of commands.\n" },
+	};
+
+	for (size_t k = 0; k < sizeof(help) / sizeof(help[0]); k++) {
+		if (!strcmp(cmd, help[k].cmd)) {
+			fputs(help[k].text, stdout);
+			return 0;
+		}
+	}
+	fprintf(stderr, "braidctl: unknown command '%s' (braidctl --help lists them)\n", cmd);
+	return 2;
+}
+
 static const struct {
 	const char *sub, *usage;
 	int min, max;		/* words after NAME */
@@ -703,6 +735,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[i++];
+	/* COMMAND --help: that command's usage (link and top have their own). */
+	if (strcmp(cmd, "link") != 0 && strcmp(cmd, "top") != 0) {
+		for (int k = i; k < argc; k++) {
+			if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))
+				return cmd_help(cmd);
+		}
+	} else if (!strcmp(cmd, "link") && i < argc && !strcmp(argv[i], "list") &&
+		   i + 1 < argc && (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"))) {
+		return cmd_help("link list");
+	}
 	if (!strcmp(cmd, "genkey") && i == argc)
 		return genkey();
 	if (!strcmp(cmd, "help")) {

@@ -214,6 +214,56 @@ else
 	skip "top on a terminal" "script (util-linux) is not usable"
 fi
 
+# --help for every command, each its own usage.
+wrong=
+for c in "stats" "stats --json" "metrics" "link list" "version" "genkey" "link" "link add" \
+	"link del" "link set" "top"; do
+	# shellcheck disable=SC2086 # the command's words, split
+	out=$("$B/braidctl" $c --help 2>&1); rc=$?
+	[ "$rc" -eq 0 ] && grep -q "^usage: braidctl .*${c%% *}" <<<"$out" || wrong="$wrong '$c'(rc $rc)"
+done
+[ -z "$wrong" ] && pass "--help for every command" || fail "--help:$wrong"
+
+# Link commands' errors name what is wrong; the bond is unchanged after them.
+lerr() { # expected-status words...
+	local want=$1 out rc
+	shift
+	out=$(ctl edge "$@" 2>&1); rc=$?
+	if [ "$rc" -eq 1 ] && grep -q "$want" <<<"$out"; then
+		return 0
+	fi
+	echo "'$*': rc $rc, '$out'"
+	return 1
+}
+wrong=
+lerr ENOENT link del nosuch || wrong=1
+lerr "no link nosuch" link set nosuch weight=3 || wrong=1
+lerr EEXIST link add l1 local=127.0.0.1:0 remote=127.0.0.1:18621 || wrong=1
+lerr EINVAL link add l9 local=127.0.0.1 remote=127.0.0.1:18621 || wrong=1
+lerr "is not an address" link add l9 local=127.0.0.1 remote=127.0.0.1:18621 || wrong=1
+lerr "missing 'remote'" link add l9 local=127.0.0.1:0 || wrong=1
+lerr EADDRINUSE link add l9 local=127.0.0.1:18611 remote=127.0.0.1:18621 || wrong=1
+lerr "unknown key 'mode'" link add l9 local=127.0.0.1:0 remote=127.0.0.1:18621 mode=x || wrong=1
+lerr "must be auto or 1..1000" link set l1 weight=0 || wrong=1
+lerr "state=up|down" link set l1 state=sideways || wrong=1
+[ -z "$wrong" ] && pass "link add/del/set errors: ENOENT, EEXIST, EINVAL, EADDRINUSE, each explained" ||
+	fail "link command errors"
+[ "$(ctl edge stats --json | jq '[.links[] | select(.state == "up")] | length')" -eq 3 ] &&
+	pass "the three links are still up after the refused commands" ||
+	fail "links after refused commands: $(ctl edge stats --json | jq -c '[.links[].state]')"
+
+# A link taken down and back up by hand, and re-weighted.
+ctl edge link set l2 state=down weight=4 >/dev/null && sleep 0.3
+out=$(ctl edge link list)
+hub=$(ctl hub stats --json | jq -r '.links[] | select(.name == "l2") | .state')
+grep -q '^l2 .* disabled  *4 ' <<<"$out" && [ "$hub" = down ] &&
+	pass "link set l2 state=down: disabled here, down at the hub (BYE)" ||
+	fail "state=down: '$(grep '^l2' <<<"$out")', hub '$hub'"
+ctl edge link set l2 state=up weight=auto >/dev/null
+wait_until 3 bash -c "$(declare -f ctl); B=$B TMP=$TMP; ctl edge link list | grep -q '^l2 .* up  *auto:'" &&
+	pass "link set l2 state=up weight=auto: up again, weight auto" ||
+	fail "state=up: '$(ctl edge link list | grep '^l2')'"
+
 # top's options.
 out=$(ctl edge top --help); rc=$?
 [ "$rc" -eq 0 ] && grep -q '^usage: braidctl .*top \[-i SECONDS\] \[-c COUNT\]' <<<"$out" &&
