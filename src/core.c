@@ -27,6 +27,8 @@
 #define TICK_MAX_NS (NS_PER_S)
 /* Data packets kept each way for FEC decoding and retransmission. */
 #define RECOVER_STORE 2048
+/* Retransmitted seqs remembered to account for their late originals. */
+#define RETX_TOOK 1024
 /* Sequence numbers waiting to be asked for (power of two). */
 #define NACK_QUEUE 256
 /* fec = auto: the residual loss aimed for, and the most parity per block as
@@ -159,15 +161,32 @@ struct core {
 	uint64_t hs_next;		/* next HS_INIT (re)send */
 	uint64_t all_down_since;
 
-	/* Hub: the last handshake accepted, to answer its copies alike and to
-	 * refuse replays of older ones. */
+	/* Hub: the newest handshake time taken, to refuse replays of older
+	 * ones; the nonces of the session in force, to answer late copies of
+	 * its init alike. A new init makes a pending session, with keys of its
+	 * own, and the session in force goes on until a packet authenticates
+	 * under the pending one: an init replayed by a stranger (after a hub
+	 * restart, say) never displaces a working session, nor points a link
+	 * at the stranger. */
 	uint64_t hs_last_time;
 	uint8_t init_nonce[WIRE_HS_NONCE_LEN];
 	uint8_t hub_nonce[WIRE_HS_NONCE_LEN];
+	struct {
+		bool on;
+		uint32_t session;
+		uint64_t time;
+		uint8_t init_nonce[WIRE_HS_NONCE_LEN];
+		uint8_t hub_nonce[WIRE_HS_NONCE_LEN];
+		uint8_t tx_key[BRAID_KEY_LEN];
+		uint8_t rx_key[BRAID_KEY_LEN];
+	} pend;
 
 	uint64_t now;
 	uint64_t wake;			/* when core_tick next has work */
 	uint64_t data_since;		/* first DATA received this session (0: none) */
+	/* Seqs (plus one; 0 is empty) a retransmission brought, so that an
+	 * original arriving after it counts as a needless retransmission. */
+	uint32_t retx_took[RETX_TOOK];
 	struct braid_bond_stats st;
 };
 
@@ -687,6 +706,7 @@ static void hub_learn_path(struct core *c, unsigned id, const struct core_path *
 static void hub_on_init(struct core *c, unsigned id, const struct core_path *path,
 			const struct wire_outer *o, uint8_t *pkt, size_t len)
 {
+	const uint8_t *answer, *init_nonce;
 	struct wire_hs hs;
 	struct wire_outer ro;
 	uint8_t *buf;
@@ -699,23 +719,32 @@ static void hub_on_init(struct core *c, unsigned id, const struct core_path *pat
 		stat_add(c->st.malformed, 1);
 		return;
 	}
-	if (hs.time_ns == c->hs_last_time && c->ready && o->session == c->session &&
-	    memcmp(hs.nonce, c->init_nonce, sizeof(hs.nonce)) == 0) {
-		/* A copy of the init we took (another link, or a retry):
+	if (c->pend.on && hs.time_ns == c->pend.time && o->session == c->pend.session &&
+	    memcmp(hs.nonce, c->pend.init_nonce, sizeof(hs.nonce)) == 0) {
+		/* A copy of the pending init (another link, or a retry):
 		 * answer it the same way. */
+		answer = c->pend.hub_nonce;
+		init_nonce = c->pend.init_nonce;
+	} else if (c->ready && hs.time_ns == c->hs_last_time && o->session == c->session &&
+		   memcmp(hs.nonce, c->init_nonce, sizeof(hs.nonce)) == 0) {
+		/* A late copy of the init of the session in force. */
+		answer = c->hub_nonce;
+		init_nonce = c->init_nonce;
 	} else if (hs.time_ns <= c->hs_last_time) {
 		stat_add(c->st.replayed, 1);
 		return;
 	} else {
 		c->hs_last_time = hs.time_ns;
-		memcpy(c->init_nonce, hs.nonce, sizeof(c->init_nonce));
-		c->io.random(c->io.ctx, c->hub_nonce, sizeof(c->hub_nonce));
-		crypto_derive_session(c->p.psk, c->init_nonce, c->hub_nonce, o->session, 0,
-				      c->tx_key, c->rx_key);
-		session_begin(c, o->session);
+		c->pend.on = true;
+		c->pend.session = o->session;
+		c->pend.time = hs.time_ns;
+		memcpy(c->pend.init_nonce, hs.nonce, sizeof(c->pend.init_nonce));
+		c->io.random(c->io.ctx, c->pend.hub_nonce, sizeof(c->pend.hub_nonce));
+		crypto_derive_session(c->p.psk, c->pend.init_nonce, c->pend.hub_nonce, o->session, 0,
+				      c->pend.tx_key, c->pend.rx_key);
+		answer = c->pend.hub_nonce;
+		init_nonce = c->pend.init_nonce;
 	}
-	hub_learn_path(c, id, path);
-	link_heard(c, id);
 
 	buf = pkt_alloc(c, id);
 	if (!buf)
@@ -723,13 +752,28 @@ static void hub_on_init(struct core *c, unsigned id, const struct core_path *pat
 	ro = (struct wire_outer){
 		.version = BRAID_WIRE_VERSION,
 		.type = WIRE_HS_RESP,
-		.session = c->session,
+		.session = o->session,
 	};
-	memcpy(hs.nonce, c->hub_nonce, sizeof(hs.nonce));
+	memcpy(hs.nonce, answer, sizeof(hs.nonce));
 	wire_put_outer(buf, &ro);
 	wire_put_hs(buf + WIRE_OUTER_LEN, &hs);
-	/* Same size as the init it answers: never an amplifier. */
-	pkt_send(c, id, buf, crypto_hs_seal(c->hs_key, buf, c->init_nonce), &c->link[id].path);
+	/* Back to where the init came from, without taking that as the
+	 * link's path (an init can be replayed from anywhere; only packets
+	 * under the session's keys move a path). Same size as the init it
+	 * answers: never an amplifier. */
+	pkt_send(c, id, buf, crypto_hs_seal(c->hs_key, buf, init_nonce), path);
+}
+
+/* A packet under the pending session authenticated: it becomes the
+ * session in force, and the old one's keys are forgotten. */
+static void hub_promote(struct core *c)
+{
+	memcpy(c->init_nonce, c->pend.init_nonce, sizeof(c->init_nonce));
+	memcpy(c->hub_nonce, c->pend.hub_nonce, sizeof(c->hub_nonce));
+	memcpy(c->tx_key, c->pend.tx_key, sizeof(c->tx_key));
+	memcpy(c->rx_key, c->pend.rx_key, sizeof(c->rx_key));
+	session_begin(c, c->pend.session);
+	crypto_wipe(&c->pend, sizeof(c->pend));
 }
 
 static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o,
@@ -1200,6 +1244,12 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 		stat_add(c->st.fec_early, 1);
 	else if (res == REORDER_DUPLICATE && (d.flags & WIRE_DATA_RETX))
 		stat_add(c->st.retx_dup, 1);
+	else if (res == REORDER_DUPLICATE && c->retx_took[d.bond_seq % RETX_TOOK] == d.bond_seq + 1)
+		/* The original was only late, and its retransmission came
+		 * first: needless all the same. */
+		stat_add(c->st.retx_dup, 1);
+	if (res != REORDER_DUPLICATE && res != REORDER_LATE && (d.flags & WIRE_DATA_RETX))
+		c->retx_took[d.bond_seq % RETX_TOOK] = d.bond_seq + 1;
 	if (recover_fec_on(c->rec))
 		recover_rx_retry(c->rec, d.bond_seq, on_recovered, c);
 	set_horizon(c);
@@ -1391,18 +1441,28 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 			stat_add(c->st.malformed, 1);
 		return;
 	}
-	if (!c->ready || o.session != c->session) {
+	if (c->pend.on && o.session == c->pend.session) {
+		/* The first packet under the pending session: if it opens,
+		 * the edge has the keys, and the session is its. */
+		n = crypto_open(c->pend.rx_key, o.counter, pkt, len);
+		if (n < 0) {
+			stat_add(c->st.auth_fail, 1);
+			return;
+		}
+		hub_promote(c);
+		link_heard(c, id);
+	} else if (!c->ready || o.session != c->session) {
 		stat_add(c->st.no_session, 1);
 		return;
-	}
-	if (!replay_check(&c->replay, o.counter)) {
+	} else if (!replay_check(&c->replay, o.counter)) {
 		stat_add(c->st.replayed, 1);
 		return;
-	}
-	n = crypto_open(c->rx_key, o.counter, pkt, len);
-	if (n < 0) {
-		stat_add(c->st.auth_fail, 1);
-		return;
+	} else {
+		n = crypto_open(c->rx_key, o.counter, pkt, len);
+		if (n < 0) {
+			stat_add(c->st.auth_fail, 1);
+			return;
+		}
 	}
 	if (!replay_commit(&c->replay, o.counter)) {
 		stat_add(c->st.replayed, 1);
