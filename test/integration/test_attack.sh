@@ -49,6 +49,13 @@ LIB_PIDS+=($RECV)
 "$B/braidd" -c "$TMP/hub.conf" 2>"$TMP/hub.log" &
 HUB=$!
 LIB_PIDS+=($HUB)
+# The session's first packets to the hub, its handshake init among them: a
+# stranger replaying the init must get no more than the init's size back,
+# and must not take the link over.
+"$B/braid-attack" capture --port 18871 --count 4 --out "$TMP/start.cap" --timeout 5 \
+	2>"$TMP/cap0.log" &
+C0=$!
+sleep 0.3
 "$B/braidd" -c "$TMP/edge.conf" 2>"$TMP/edge.log" &
 EDGE=$!
 LIB_PIDS+=($EDGE)
@@ -77,8 +84,10 @@ C1=$!
 "$B/braid-attack" capture --port 18861 --count 64 --out "$TMP/to-edge.cap" --timeout 5 \
 	2>"$TMP/cap2.log"
 wait "$C1"
-[ -s "$TMP/to-hub.cap" ] && [ -s "$TMP/to-edge.cap" ] &&
-	pass "captured live packets each way" || fail "capture: $(cat "$TMP"/cap*.log)"
+wait "$C0"
+[ -s "$TMP/to-hub.cap" ] && [ -s "$TMP/to-edge.cap" ] && [ -s "$TMP/start.cap" ] &&
+	pass "captured live packets each way, and the handshake" || fail "capture: $(cat "$TMP"/cap*.log)"
+cat "$TMP/start.cap" >>"$TMP/to-hub.cap"
 sleep 1
 
 # What braidd counts as bad input, and the kernel's drops on its sockets.
