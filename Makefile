@@ -205,6 +205,8 @@ install: $(BRAIDD) $(INSTALL_TOOLS)
 	install -m 0644 man/braid.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	sed 's#@BINDIR@#$(BINDIR)#g' systemd/braidd@.service >$(DESTDIR)$(UNITDIR)/braidd@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/braidd@.service
+	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 0644 systemd/braid.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/braid.conf
 	install -m 0644 docs/examples/edge.conf $(DESTDIR)$(CONFDIR)/edge.conf.example
 	install -m 0644 docs/examples/hub.conf $(DESTDIR)$(CONFDIR)/hub.conf.example
 

@@ -49,6 +49,7 @@ enum kind {
 	K_IFNAME,
 	K_FEC,		/* off | K:M | auto */
 	K_WEIGHT,	/* auto | 1..max */
+	K_USER,		/* a user name */
 };
 
 struct key_def {
@@ -68,6 +69,7 @@ static const struct key_def keys[] = {
 	{ "role",           SEC_BOND, K_ROLE,     B(role) },
 	{ "key",            SEC_BOND, K_PATH,     B(key_path) },
 	{ "metrics-listen", SEC_BOND, K_ADDR,     B(metrics_listen) },
+	{ "user",           SEC_BOND, K_USER,     B(user) },
 	{ "control",        SEC_BOND, K_PATH,     B(control_path),
 	  0, sizeof(((struct braid_config *)0)->control_path) - 1 },
 	{ "mode",           SEC_BOND, K_MODE,     B(mode) },
@@ -551,6 +553,13 @@ static int set_value(struct parser *p, const struct key_def *k, char *v)
 				    k->range);
 		p->cfg.links[p->link].weight_auto = false;
 		*(uint32_t *)field = (uint32_t)x;
+		return 0;
+	case K_USER:
+		if (!config_valid_name(v) || v[0] == '-' || strlen(v) >= sizeof(p->cfg.user))
+			return fail(p, p->line, "%s '%s' is not a user name (1..%zu characters "
+				    "of A-Z a-z 0-9 _ . -, not starting with -)", k->name,
+				    clip(v, c), sizeof(p->cfg.user) - 1);
+		strcpy((char *)field, v);
 		return 0;
 	case K_IFNAME:
 		if (!valid_ifname(v))

@@ -1,6 +1,6 @@
 /* braidd's configuration file: INI style.
  *
- *   [bond]   role, key, control, metrics-listen, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
+ *   [bond]   role, key, user, control, metrics-listen, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
  *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
  *            stats-interval, max-flows, reorder-window
  *   [app]    listen (edge), destination (hub)
@@ -49,6 +49,7 @@ struct braid_config {
 	enum braid_role role;
 	char key_path[PATH_MAX];
 	char control_path[108];		/* control socket; "" = /run/braid/NAME.sock */
+	char user[BRAID_NAME_MAX];	/* run as this user once set up; "" = stay */
 	union braid_addr metrics_listen;	/* HTTP GET /metrics, if has_metrics_listen */
 	bool has_metrics_listen;
 	enum sched_mode mode;		/* default aggregate */

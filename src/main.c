@@ -1,18 +1,23 @@
 /* braidd: the bonding relay daemon. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #ifdef BRAID_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -155,6 +160,57 @@ static int ctl_listen(const char *path, char *err, size_t errlen)
 		return -e;
 	}
 	return fd;
+}
+
+/* --- privileges ---------------------------------------------------------------
+ * `user = NAME`: once everything that needs root is done (link sockets,
+ * rings, locked memory, the control socket), become NAME, with its primary
+ * group only. The main thread keeps CAP_NET_BIND_SERVICE, for links added
+ * later on ports below 1024; the workers, started after this, keep nothing.
+ * Capabilities are per thread, and the capset below is this thread's. */
+static int drop_privileges(const char *user, const char *ctl_path, char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct caps[2] = { { 0 } };
+	const struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		snprintf(err, errlen, "user = %s: no such user", user);
+		return -ENOENT;
+	}
+	if (geteuid() != 0) {
+		if (geteuid() == pw->pw_uid)
+			return 0;
+		snprintf(err, errlen, "user = %s: braidd was not started as root and cannot "
+			 "become another user", user);
+		return -EPERM;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "user = %s: that is root", user);
+		return -EINVAL;
+	}
+	/* braidctl reaches us as this user or group, or root. */
+	if (ctl_path && chown(ctl_path, pw->pw_uid, pw->pw_gid) < 0)
+		log_warn("control socket %s: chown to %s: %s", ctl_path, user, strerror(errno));
+	if (setgroups(1, &pw->pw_gid) < 0 || prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		snprintf(err, errlen, "user = %s: %s", user, strerror(errno));
+		return -errno;
+	}
+	caps[CAP_TO_INDEX(CAP_NET_BIND_SERVICE)].permitted = CAP_TO_MASK(CAP_NET_BIND_SERVICE);
+	caps[CAP_TO_INDEX(CAP_NET_BIND_SERVICE)].effective = CAP_TO_MASK(CAP_NET_BIND_SERVICE);
+	if (syscall(SYS_capset, &hdr, caps) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "user = %s: dropping capabilities: %s", user, strerror(errno));
+		return -errno;
+	}
+	if (setuid(0) == 0 || seteuid(0) == 0) {
+		snprintf(err, errlen, "user = %s: root could be had back", user);
+		return -EPERM;
+	}
+	log_info("running as %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid,
+		 (unsigned)pw->pw_gid);
+	return 0;
 }
 
 /* Reads one request line within CTL_IO_MS; its length, or a negative errno. */
@@ -534,18 +590,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	r = braidd_setup(&d, err, sizeof(err));
-	if (r == 0)
-		r = braidd_start(&d, err, sizeof(err));
 	if (r < 0) {
 		log_err("%s", err);
 		braidd_teardown(&d);
 		return 1;
 	}
-	log_info("%s ready: %u link%s, %u worker%s, mode %s, latency budget %llu ms",
-		 d.cfg.role == ROLE_EDGE ? "edge" : "hub", d.cfg.nlinks, d.cfg.nlinks == 1 ? "" : "s",
-		 d.nworkers, d.nworkers == 1 ? "" : "s", sched_mode_name(d.cfg.mode),
-		 (unsigned long long)(d.cfg.budget_ns / 1000000));
-
 	if (d.cfg.control_path[0])
 		snprintf(ctl_path, sizeof(ctl_path), "%s", d.cfg.control_path);
 	else
@@ -561,6 +610,26 @@ int main(int argc, char **argv)
 		if (hfd < 0)
 			log_warn("%s: no /metrics over HTTP", err);
 	}
+	/* Everything that needs root is done; the workers start as the user. */
+	r = d.cfg.user[0] ? drop_privileges(d.cfg.user, cfd >= 0 ? ctl_path : NULL, err,
+					    sizeof(err)) : 0;
+	if (r == 0)
+		r = braidd_start(&d, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		if (cfd >= 0) {
+			close(cfd);
+			unlink(ctl_path);
+		}
+		if (hfd >= 0)
+			close(hfd);
+		braidd_teardown(&d);
+		return 1;
+	}
+	log_info("%s ready: %u link%s, %u worker%s, mode %s, latency budget %llu ms",
+		 d.cfg.role == ROLE_EDGE ? "edge" : "hub", d.cfg.nlinks, d.cfg.nlinks == 1 ? "" : "s",
+		 d.nworkers, d.nworkers == 1 ? "" : "s", sched_mode_name(d.cfg.mode),
+		 (unsigned long long)(d.cfg.budget_ns / 1000000));
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	notify_ready(&d);
 	next_stats = mono_ns() + d.cfg.stats_interval_ns;

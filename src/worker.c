@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include <linux/capability.h>
 #include <liburing.h>
 #include <sodium.h>
 
@@ -849,6 +850,15 @@ static void *worker_main(void *arg)
 	}
 	if (w->disabled && ring_enable(&w->ring) < 0)
 		log_err("worker %u: cannot enable its ring", w->id);
+	/* Running as `user`: the main thread kept CAP_NET_BIND_SERVICE for
+	 * itself, and this thread inherited it; a worker needs none. */
+	if (d->cfg.user[0] && getuid() != 0) {
+		struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+		struct __user_cap_data_struct none[2] = { { 0 } };
+
+		if (syscall(SYS_capset, &hdr, none) < 0)
+			log_warn("worker %u: dropping capabilities: %s", w->id, strerror(errno));
+	}
 	for (unsigned i = 0; i < w->nsocks; i++)
 		arm_recv(w, i);
 	if (!d->cfg.spin) {

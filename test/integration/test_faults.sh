@@ -318,6 +318,7 @@ poll_conds "$t0" 8000 \
 # Echoes that come after the new session began: whatever the edge still
 # held of the old one is delivered (or given up) by then.
 ED1=$(q edge .bond.delivered_pkts)
+T_back=-1
 [ "$T_sess" -ge 0 ] && poll_conds "$t0" 8000 back edge ".bond.delivered_pkts > $ED1"
 within sess 3000 "p2: the edge handshook again with the new hub"
 within fwd 3000 "p2: the new hub delivers the edge's datagrams"

@@ -19,7 +19,8 @@ fi
 for f in usr/bin/braidd usr/bin/braidctl usr/bin/braid-linkem usr/bin/braid-bench \
 	usr/lib/systemd/system/braidd@.service usr/share/man/man8/braidd.8 \
 	usr/share/man/man1/braidctl.1 \
-	usr/share/man/man5/braid.conf.5 etc/braid/edge.conf.example etc/braid/hub.conf.example; do
+	usr/share/man/man5/braid.conf.5 etc/braid/edge.conf.example etc/braid/hub.conf.example \
+	usr/lib/sysusers.d/braid.conf; do
 	[ -f "$D/$f" ] && pass "installed /$f" || fail "missing /$f"
 done
 [ -x "$D/usr/bin/braidd" ] && pass "braidd is executable" || fail "braidd is not executable"
@@ -34,6 +35,14 @@ for k in Type=notify WatchdogSec= Restart=on-failure ProtectSystem=strict Privat
 	NoNewPrivileges=yes CapabilityBoundingSet= LimitMEMLOCK= RuntimeDirectory=braid; do
 	grep -q "^$k" "$unit" 2>/dev/null && pass "the unit sets $k" || fail "the unit lacks $k"
 done
+# The sysusers snippet makes the user the examples name (user = braid).
+if command -v systemd-sysusers >/dev/null; then
+	out=$(systemd-sysusers --dry-run "$D/usr/lib/sysusers.d/braid.conf" 2>&1)
+	grep -q "braid" <<<"$out" && pass "systemd-sysusers reads braid.conf: $(grep -m1 braid <<<"$out")" ||
+		fail "systemd-sysusers --dry-run: '$out'"
+else
+	skip "systemd-sysusers is not installed"
+fi
 
 # 2. systemd-analyze verify, on an instance whose binary exists here.
 if command -v systemd-analyze >/dev/null; then
