@@ -6,6 +6,7 @@
 #   make bench      benchmarks: scenario table (braid vs direct, forwarders, librist over
 #                   emulated links), loopback latency/throughput/CPU, FEC (JSON + PNG out)
 #   make SANITIZE=address,undefined check   the same tests under ASan + UBSan
+#   make soak       ten minutes of traffic with loss and link churn (SOAK_SECONDS)
 #
 #   make install    braidd, braid-linkem, braid-bench, the systemd unit, man pages and
 #                   example configs, under PREFIX (default /usr/local) and DESTDIR
@@ -182,6 +183,12 @@ bench-latency: bench-deps
 	$(MAKE) --no-print-directory all
 	@scripts/bench-latency.sh $(B)
 
+# Ten minutes (SOAK_SECONDS) of traffic with loss and link churn: memory
+# flat, counters balanced. Not part of check.
+soak: deps
+	$(MAKE) --no-print-directory all
+	@scripts/soak.sh $(B)
+
 bench-deps:
 	@scripts/deps.sh bench
 
@@ -213,6 +220,6 @@ install: $(BRAIDD) $(INSTALL_TOOLS)
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test unit demo bench bench-scenarios bench-latency bench-deps fuzz install clean
+.PHONY: all deps check test unit demo bench bench-scenarios bench-latency bench-deps fuzz soak install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

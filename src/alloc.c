@@ -1,5 +1,6 @@
 /* jemalloc introspection; see alloc.h. */
 #include <stddef.h>
+#include <unistd.h>
 
 #include "alloc.h"
 
@@ -30,4 +31,16 @@ const uint64_t *alloc_thread_counter(void)
 	if (!mallctl || mallctl("thread.allocatedp", &p, &len, NULL, 0) != 0)
 		return NULL;
 	return p;
+}
+
+void alloc_prefault(void *p, size_t len)
+{
+	volatile uint8_t *b = p;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t step = page > 0 ? (size_t)page : 4096;
+
+	for (size_t i = 0; i < len; i += step)
+		b[i] = b[i];
+	if (len)
+		b[len - 1] = b[len - 1];
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "recover.h"
 
 #define RX_BLOCKS 32
@@ -436,6 +437,8 @@ int recover_create(struct recover **out, const struct recover_cfg *cfg)
 		r->txs = calloc(cfg->store, sizeof(*r->txs));
 		if (!r->rx || !r->txs)
 			goto nomem;
+		alloc_prefault(r->rx, cfg->store * sizeof(*r->rx));
+		alloc_prefault(r->txs, cfg->store * sizeof(*r->txs));
 	}
 	if (cfg->k) {
 		for (unsigned m = 1; m <= BRAID_FEC_M_MAX; m++) {

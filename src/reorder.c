@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "braid/wire.h"
+#include "alloc.h"
 #include "reorder.h"
 
 #define REORDER_WINDOW_MIN 16u
@@ -526,6 +527,9 @@ int reorder_create(struct reorder **out, const struct reorder_cfg *cfg)
 	r->seen = calloc(seen_words(r), sizeof(*r->seen));
 	if (!r->seen)
 		goto err_fifo;
+	if (r->slots)
+		alloc_prefault(r->slots, cfg->window * sizeof(*r->slots));
+	alloc_prefault(r, sizeof(*r));
 	*out = r;
 	return 0;
 
