@@ -727,10 +727,12 @@ static void hub_on_init(struct core *c, unsigned id, const struct core_path *pat
 		init_nonce = c->pend.init_nonce;
 	} else if (c->ready && hs.time_ns == c->hs_last_time && o->session == c->session &&
 		   memcmp(hs.nonce, c->init_nonce, sizeof(hs.nonce)) == 0 &&
-		   c->link[id].has_remote && addr_equal(&c->link[id].path.remote, &path->remote)) {
-		/* A late copy of the init of the session in force, from the
-		 * edge's address on this link: answered alike. From anywhere
-		 * else it is a replay (below). */
+		   (!c->link[id].has_remote ||
+		    addr_equal(&c->link[id].path.remote, &path->remote))) {
+		/* A late copy of the init of the session in force (a slower
+		 * link's), from the edge's address on this link or on a link
+		 * that has none yet: answered alike. From anywhere else it is
+		 * a replay (below). */
 		answer = c->hub_nonce;
 		init_nonce = c->init_nonce;
 	} else if (hs.time_ns <= c->hs_last_time) {

@@ -81,7 +81,11 @@ start_linkem() {
 	start linkem LINKEM "$B/braid-linkem" --stats-interval 1 \
 		"LISTEN=$LK_LISTEN,TARGET=$LK_TARGET,delay=1ms${1:+,$1}"
 }
-alive() { kill -0 "$1" 2>/dev/null; }
+# alive PID: running (a zombie, dead but not yet reaped, is not).
+alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
 # kill9 PID: SIGKILL, reaped, forgotten; bash's "Killed" notice kept quiet.
 kill9() { { stop_pid "$1" KILL; } 2>/dev/null; }
 
