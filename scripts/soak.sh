@@ -65,9 +65,10 @@ LIB_PIDS+=($HUB)
 "$B/braidd" -c "$TMP/edge.conf" 2>"$TMP/edge.log" &
 EDGE=$!
 LIB_PIDS+=($EDGE)
-up() {
-	ctl edge stats --json 2>/dev/null | jq -e '.ready and all(.links[]; .state == "up")' \
-		>/dev/null 2>&1
+up() {	# (jq -e succeeds on empty input: test for a reply first)
+	local st
+	st=$(ctl edge stats --json 2>/dev/null)
+	[ -n "$st" ] && jq -e '.ready and all(.links[]; .state == "up")' <<<"$st" >/dev/null 2>&1
 }
 wait_until 10 up || { fail "the bond came up"; dump_on_fail 0; lib_finish; exit; }
 

@@ -1,5 +1,6 @@
 /* Socket setup for links and the application side; see sock.h. */
 #include <errno.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,7 +75,17 @@ int sock_open(const struct sock_opts *o, bool *pktinfo, char *err, size_t errlen
 				setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 			*pktinfo = r == 0;
 		}
-		if (bind(fd, &o->bind->sa, addr_len(o->bind)) < 0) {
+		unsigned waited = 0;
+		int rb;
+
+		while ((rb = bind(fd, &o->bind->sa, addr_len(o->bind))) < 0 && errno == EADDRINUSE &&
+		       waited < o->bind_wait_ms) {
+			struct timespec ts = { 0, 20 * 1000000 };
+
+			nanosleep(&ts, NULL);
+			waited += 20;
+		}
+		if (rb < 0) {
 			e = -errno;
 			snprintf(err, errlen, "%s: bind %s: %s", o->what,
 				 addr_format(o->bind, a, sizeof(a)), strerror(errno));

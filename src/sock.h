@@ -16,6 +16,11 @@ struct sock_opts {
 	const char *device;		/* NULL or "": none */
 	unsigned sndbuf, rcvbuf;
 	unsigned busy_poll_us;
+	/* A bind that finds its port in use is tried again every 20 ms for
+	 * this long: a braidd restarted at once after being killed finds its
+	 * old sockets still closing for a few tens of ms (io_uring releases
+	 * them after the process). 0: fail at once. */
+	unsigned bind_wait_ms;
 };
 
 /* Returns the fd or a negative errno; on error writes a sentence to err. Sets

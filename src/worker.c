@@ -45,6 +45,9 @@
 #define IORING_TIMEOUT_MULTISHOT (1U << 6)	/* kernel 6.4; liburing 2.3 predates it */
 #endif
 #define DRAIN_MAX_NS	(1000ull * 1000000ull)
+/* At start-up, how long a bind waits for a port still held by the braidd
+ * that ran before (see sock_opts.bind_wait_ms). */
+#define BIND_WAIT_MS	1000
 
 enum ud_kind { UD_RECV = 1, UD_SEND = 2, UD_WAKE = 3, UD_TIMER = 4, UD_TIMER_UPDATE = 5,
 	       UD_PULSE = 6, UD_CANCEL = 7 };
@@ -1094,7 +1097,7 @@ static void worker_destroy(struct worker *w)
 
 /* A link's socket, bound (and on the edge connected) as lc says. */
 static int link_sock_open(const struct braidd *d, const struct link_config *lc, bool *pktinfo,
-			  bool *connected, char *err, size_t errlen)
+			  bool *connected, unsigned bind_wait_ms, char *err, size_t errlen)
 {
 	const struct braid_config *cfg = &d->cfg;
 	char what[64];
@@ -1109,6 +1112,7 @@ static int link_sock_open(const struct braidd *d, const struct link_config *lc, 
 		.sndbuf = cfg->sndbuf,
 		.rcvbuf = cfg->rcvbuf,
 		.busy_poll_us = cfg->busy_poll_us,
+		.bind_wait_ms = bind_wait_ms,
 	};
 
 	snprintf(what, sizeof(what), "link %s", lc->name);
@@ -1183,7 +1187,7 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 			.priority = lc->priority,
 			.remote = lc->has_remote ? &lc->remote : NULL,
 		};
-		int fd = link_sock_open(d, lc, &pktinfo, &connect_remote, err, errlen);
+		int fd = link_sock_open(d, lc, &pktinfo, &connect_remote, BIND_WAIT_MS, err, errlen);
 
 		if (fd < 0)
 			return fd;
@@ -1209,6 +1213,7 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 			.sndbuf = cfg->sndbuf,
 			.rcvbuf = cfg->rcvbuf,
 			.busy_poll_us = cfg->busy_poll_us,
+			.bind_wait_ms = BIND_WAIT_MS,
 		};
 
 		r = flow_table_init(&d->flows, cfg->max_flows);
@@ -1399,7 +1404,7 @@ int braidd_link_add(struct braidd *d, const struct link_config *lc, int id, char
 		if (d->link_use[i] != LINK_FREE && cfg->links[i].priority >= prio)
 			prio = cfg->links[i].priority + 1;
 
-	fd = link_sock_open(d, lc, &pktinfo, &connect_remote, err, errlen);
+	fd = link_sock_open(d, lc, &pktinfo, &connect_remote, 0, err, errlen);
 	if (fd < 0)
 		return fd;
 
