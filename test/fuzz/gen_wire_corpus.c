@@ -66,10 +66,10 @@ static size_t make_data(uint8_t *pkt, uint64_t counter)
 	return crypto_seal(fuzz_key, counter, pkt, n - WIRE_OUTER_LEN);
 }
 
-static size_t make_probe(uint8_t *pkt, int reply, uint64_t counter)
+static size_t make_probe(uint8_t *pkt, int reply, uint64_t counter, uint8_t flags)
 {
 	const struct wire_probe pr = {
-		.link_id = 1, .probe_seq = 77, .tx_ns = 5000000000ULL,
+		.link_id = 1, .flags = flags, .probe_seq = 77, .tx_ns = 5000000000ULL,
 		.rx_pkts = 4096, .rx_lost = 3, .jitter_us = 250,
 	};
 	size_t n = put_outer(pkt, reply ? WIRE_PROBE_REPLY : WIRE_PROBE, counter);
@@ -146,10 +146,12 @@ int main(int argc, char **argv)
 	pkt[3] = 0x01;
 	bad |= write_seed("reserved_bit", pkt, n);
 
-	n = make_probe(pkt, 0, 3);
+	n = make_probe(pkt, 0, 3, 0);
 	bad |= write_seed("probe", pkt, n);
-	n = make_probe(pkt, 1, 4);
+	n = make_probe(pkt, 1, 4, 0);
 	bad |= write_seed("probe_reply", pkt, n);
+	n = make_probe(pkt, 0, 5, WIRE_PROBE_BYE);
+	bad |= write_seed("probe_bye", pkt, n);
 
 	n = make_hs(pkt, 0, hs_key);
 	bad |= write_seed("hs_init", pkt, n);
