@@ -500,7 +500,9 @@ static void usage(FILE *f)
 		"once at exit, prints the counters as a line 'stats {JSON}' on stderr.\n"
 		"braidctl reads them any time, as a table, JSON or Prometheus metrics,\n"
 		"through the control socket (the config's control, by default\n"
-		"/run/braid/NAME.sock for NAME.conf).\n"
+		"/run/braid/NAME.sock for NAME.conf), and adds, deletes and changes\n"
+		"links there while it runs (braidctl link --help).\n"
+		"With user = NAME in [bond], it becomes NAME once set up (start it as root).\n"
 		"SIGTERM or SIGINT drains what is in flight and exits 0.\n");
 }
 
