@@ -472,16 +472,28 @@ static void fec_close(struct core *c)
 		return;
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
 		load[id] = par.link_load[id];
+	/* Each parity packet goes to the live link that carried least of the
+	 * block for its weight, (packets + 1) / weight: away from the links
+	 * a loss would most likely hit, but never more than a link's share
+	 * can carry (all parity on a light link that carried none of the
+	 * block would overfill it). Ties: the shorter round trip. */
 	for (unsigned r = 0; r < par.hdr.m; r++) {
 		unsigned best = BRAID_MAX_LINKS;
 
 		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 			const struct core_link *lk = &c->link[id];
+			uint64_t a, b;
 
-			if (!lk->present || !lk->has_remote || lk->state != LINK_UP)
+			if (!lk->present || !lk->has_remote || lk->state != LINK_UP ||
+			    c->sched.link[id].weight == 0)
 				continue;
-			if (best == BRAID_MAX_LINKS || load[id] < load[best] ||
-			    (load[id] == load[best] && lk->srtt_ns < c->link[best].srtt_ns))
+			if (best == BRAID_MAX_LINKS) {
+				best = id;
+				continue;
+			}
+			a = (uint64_t)(load[id] + 1) * c->sched.link[best].weight;
+			b = (uint64_t)(load[best] + 1) * c->sched.link[id].weight;
+			if (a < b || (a == b && lk->srtt_ns < c->link[best].srtt_ns))
 				best = id;
 		}
 		if (best == BRAID_MAX_LINKS)
