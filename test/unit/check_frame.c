@@ -14,11 +14,12 @@
 
 #define NMSG 40
 #define MAXLEN 300
+#define OVER_MAX 5000	/* how far past MAXLEN an oversized message goes, at most */
 
 /* A test stream: message i is len[i] bytes, byte k of it (i * 31 + k). */
 struct stream {
 	size_t len[NMSG];
-	uint8_t bytes[NMSG * (FRAME_HDR + MAXLEN + 100)];
+	uint8_t bytes[NMSG * (FRAME_HDR + MAXLEN + OVER_MAX)];
 	size_t n;
 };
 
@@ -34,6 +35,7 @@ static uint32_t rnd(void)
 
 static void make_stream(struct stream *s, size_t over)
 {
+	ck_assert_uint_le(over, OVER_MAX);
 	s->n = 0;
 	for (unsigned i = 0; i < NMSG; i++) {
 		/* Every fifth empty, every seventh longer than MAXLEN by over. */
@@ -115,7 +117,7 @@ START_TEST(rx_random_pieces)
 	static struct stream s;
 	static struct frame_rx r;
 
-	make_stream(&s, 5000);
+	make_stream(&s, OVER_MAX);
 	for (unsigned round = 0; round < 500; round++) {
 		struct got g = { .s = &s };
 		size_t off = 0;
