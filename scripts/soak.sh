@@ -26,57 +26,25 @@ done
 command -v jq >/dev/null || skip_all "jq is not installed"
 lib_init_local "${1:-build}"
 mkdir -p "$OUT"
-ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
 
 # Links 1-3 and the churned link 4: edge 1881N -> linkem 1882N -> hub 1883N.
-make_key
-for role in edge hub; do
-	{
-		printf '[bond]\nrole = %s\nkey = %s\ncontrol = %s\nprobe-interval = 50ms\n' \
-			"$role" "$TMP/key" "$TMP/$role.sock"
-		printf 'latency = 100ms\nfec = auto\nnack = yes\nstats-interval = 10s\nworkers = 2\n'
-		if [ "$role" = edge ]; then
-			printf '[app]\nlisten = 127.0.0.1:18800\n'
-		else
-			printf '[app]\ndestination = 127.0.0.1:18801\n'
-		fi
-		for n in 1 2 3; do
-			if [ "$role" = edge ]; then
-				printf '[link l%d]\nlocal = 127.0.0.1:1881%d\nremote = 127.0.0.1:1882%d\n' "$n" "$n" "$n"
-			else
-				printf '[link l%d]\nlocal = 127.0.0.1:1883%d\n' "$n" "$n"
-			fi
-		done
-	} >"$TMP/$role.conf"
-done
+local_confs 3 127.0.0.1:18800 127.0.0.1:18801 18810 18820 18830 \
+	'latency = 100ms\nfec = auto\nnack = yes\nstats-interval = 10s\nworkers = 2\n'
 specs=()
 for n in 1 2 3 4; do
 	specs+=("LISTEN=127.0.0.1:1882$n,TARGET=127.0.0.1:1883$n,delay=5ms,jitter=2ms,loss=0.02")
 done
 "$B/braid-linkem" --seed 11 "${specs[@]}" >"$TMP/linkem.log" 2>&1 &
 LIB_PIDS+=($!)
-"$B/braid-bench" recv --listen 127.0.0.1:18801 --echo --quiet --json "$TMP/recv.json" \
-	2>"$TMP/recv.log" &
-RECV=$!
-LIB_PIDS+=($RECV)
-"$B/braidd" -c "$TMP/hub.conf" 2>"$TMP/hub.log" &
-HUB=$!
-LIB_PIDS+=($HUB)
-"$B/braidd" -c "$TMP/edge.conf" 2>"$TMP/edge.log" &
-EDGE=$!
-LIB_PIDS+=($EDGE)
-up() {	# (jq -e succeeds on empty input: test for a reply first)
-	local st
-	st=$(ctl edge stats --json 2>/dev/null)
-	[ -n "$st" ] && jq -e '.ready and all(.links[]; .state == "up")' <<<"$st" >/dev/null 2>&1
-}
-wait_until 10 up || { fail "the bond came up"; dump_on_fail 0; lib_finish; exit; }
+local_start RECV recv "$B/braid-bench" recv --listen 127.0.0.1:18801 --echo --quiet \
+	--json "$TMP/recv.json"
+local_start HUB hub "$B/braidd" -c "$TMP/hub.conf"
+local_start EDGE edge "$B/braidd" -c "$TMP/edge.conf"
+must "the bond came up" wait_until 10 links_up edge
 
 echo "soak: ${SECS}s at $RATE datagrams/s each way, warm-up ${WARM}s"
-"$B/braid-bench" send --to 127.0.0.1:18800 --rate "$RATE" --duration "$SECS" --size 600 \
-	--linger 3 --quiet --json "$TMP/send.json" 2>"$TMP/send.log" &
-SEND=$!
-LIB_PIDS+=($SEND)
+local_start SEND send "$B/braid-bench" send --to 127.0.0.1:18800 --rate "$RATE" \
+	--duration "$SECS" --size 600 --linger 3 --quiet --json "$TMP/send.json"
 
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 : >"$OUT/soak-rss.dat"

@@ -84,6 +84,81 @@ lib_init_local() {
 	trap 'exit 130' INT TERM
 }
 
+# ---- an edge and a hub on the host's loopback ---------------------------------
+
+# ctl SIDE ARGS...: braidctl against $TMP/SIDE.sock (local_confs puts the
+# control sockets there).
+ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
+
+# local_confs NLINKS APP_LISTEN APP_DEST EDGE_BASE REMOTE_BASE HUB_BASE
+#             [BOND_EXTRA [HUB_EXTRA]]
+# writes $TMP/edge.conf and $TMP/hub.conf (key $TMP/key, made if missing;
+# control $TMP/SIDE.sock; probe-interval 50ms): edge link lN binds
+# 127.0.0.1:EDGE_BASE+N and sends to 127.0.0.1:REMOTE_BASE+N, hub link lN
+# binds 127.0.0.1:HUB_BASE+N. BOND_EXTRA is added to both [bond]s,
+# HUB_EXTRA to the hub's only (printf escapes, e.g. 'workers = 2\n').
+local_confs() {
+	local n=$1 listen=$2 dest=$3 eb=$4 rb=$5 hb=$6 extra=${7:-} hextra=${8:-} role i
+	[ -f "$TMP/key" ] || make_key
+	for role in edge hub; do
+		{
+			printf '[bond]\nrole = %s\nkey = %s\ncontrol = %s\nprobe-interval = 50ms\n' \
+				"$role" "$TMP/key" "$TMP/$role.sock"
+			printf "$extra"
+			if [ "$role" = edge ]; then
+				printf '[app]\nlisten = %s\n' "$listen"
+			else
+				printf "$hextra"
+				printf '[app]\ndestination = %s\n' "$dest"
+			fi
+			for i in $(seq 1 "$n"); do
+				if [ "$role" = edge ]; then
+					printf '[link l%d]\nlocal = 127.0.0.1:%d\nremote = 127.0.0.1:%d\n' \
+						"$i" $((eb + i)) $((rb + i))
+				else
+					printf '[link l%d]\nlocal = 127.0.0.1:%d\n' "$i" $((hb + i))
+				fi
+			done
+		} >"$TMP/$role.conf"
+	done
+}
+
+# local_start VAR NAME CMD...: runs CMD in the background, stderr to
+# $TMP/NAME.log; its pid goes into VAR and LIB_PIDS.
+local_start() {
+	local var=$1 name=$2
+	shift 2
+	"$@" 2>"$TMP/$name.log" &
+	LIB_PIDS+=($!)
+	printf -v "$var" '%s' "$!"
+}
+
+# links_up SIDE [N]: SIDE answers, has a session and N links up (every link
+# without N). (jq -e succeeds on empty input: a reply is tested for first.)
+links_up() {
+	local st
+	st=$(ctl "$1" stats --json 2>/dev/null)
+	[ -n "$st" ] || return 1
+	if [ $# -gt 1 ]; then
+		jq -e --argjson n "$2" '.ready and ([.links[] | select(.state == "up")] | length) == $n' \
+			<<<"$st" >/dev/null 2>&1
+	else
+		jq -e '.ready and all(.links[]; .state == "up")' <<<"$st" >/dev/null 2>&1
+	fi
+}
+
+# must WHAT CMD...: CMD must succeed (wait_until and the like), else WHAT
+# fails, the logs are shown and the test ends here.
+must() {
+	local what=$1
+	shift
+	"$@" && return 0
+	fail "$what"
+	dump_on_fail 0
+	lib_finish
+	exit
+}
+
 ns_setup() {
 	local n
 	ip -n "$NSE" link set lo up || return 1

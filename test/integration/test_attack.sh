@@ -16,39 +16,17 @@ done
 command -v jq >/dev/null || skip_all "jq is not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (captures packets and spoofs addresses)"
 lib_init_local "${BUILD:-build}"
-ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
 
 RATE=1000
-make_key
-for role in edge hub; do
-	{
-		printf '[bond]\nrole = %s\nkey = %s\ncontrol = %s\nprobe-interval = 50ms\n' \
-			"$role" "$TMP/key" "$TMP/$role.sock"
-		printf 'latency = 100ms\nstats-interval = 1s\n'
-		if [ "$role" = edge ]; then
-			printf '[app]\nlisten = 127.0.0.1:18850\n'
-		else
-			printf '[app]\ndestination = 127.0.0.1:18851\n'
-		fi
-		for n in 1 2 3; do
-			if [ "$role" = edge ]; then
-				printf '[link l%d]\nlocal = 127.0.0.1:1886%d\nremote = 127.0.0.1:1887%d\n' "$n" "$n" "$n"
-			else
-				printf '[link l%d]\nlocal = 127.0.0.1:1887%d\n' "$n" "$n"
-			fi
-		done
-	} >"$TMP/$role.conf"
-done
+# Edge l1..l3 on 18861..18863 to the hub's 18871..18873.
+local_confs 3 127.0.0.1:18850 127.0.0.1:18851 18860 18870 18870 \
+	'latency = 100ms\nstats-interval = 1s\n'
 HUB_PORTS="127.0.0.1:18871,127.0.0.1:18872,127.0.0.1:18873"
 EDGE_PORTS="127.0.0.1:18861,127.0.0.1:18862,127.0.0.1:18863"
 
-"$B/braid-bench" recv --listen 127.0.0.1:18851 --echo --quiet --json "$TMP/recv.json" \
-	2>"$TMP/recv.log" &
-RECV=$!
-LIB_PIDS+=($RECV)
-"$B/braidd" -c "$TMP/hub.conf" 2>"$TMP/hub.log" &
-HUB=$!
-LIB_PIDS+=($HUB)
+local_start RECV recv "$B/braid-bench" recv --listen 127.0.0.1:18851 --echo --quiet \
+	--json "$TMP/recv.json"
+local_start HUB hub "$B/braidd" -c "$TMP/hub.conf"
 # The session's first packets to the hub, its handshake init among them: a
 # stranger replaying the init must get no more than the init's size back,
 # and must not take the link over.
@@ -56,26 +34,12 @@ LIB_PIDS+=($HUB)
 	2>"$TMP/cap0.log" &
 C0=$!
 sleep 0.3
-"$B/braidd" -c "$TMP/edge.conf" 2>"$TMP/edge.log" &
-EDGE=$!
-LIB_PIDS+=($EDGE)
-all_up() {
-	local st
-	st=$(ctl "$1" stats --json 2>/dev/null)
-	[ -n "$st" ] && jq -e '.ready and ([.links[] | select(.state == "up")] | length) == 3' \
-		<<<"$st" >/dev/null 2>&1
-}
-if ! wait_until 10 all_up edge || ! wait_until 5 all_up hub; then
-	fail "the bond came up"
-	dump_on_fail 0
-	lib_finish
-	exit
-fi
+local_start EDGE edge "$B/braidd" -c "$TMP/edge.conf"
+must "the bond came up (edge)" wait_until 10 links_up edge 3
+must "the bond came up (hub)" wait_until 5 links_up hub 3
 
-"$B/braid-bench" send --to 127.0.0.1:18850 --rate "$RATE" --duration 9 --size 400 --linger 2 \
-	--quiet --json "$TMP/send.json" 2>"$TMP/send.log" &
-SEND=$!
-LIB_PIDS+=($SEND)
+local_start SEND send "$B/braid-bench" send --to 127.0.0.1:18850 --rate "$RATE" --duration 9 \
+	--size 400 --linger 2 --quiet --json "$TMP/send.json"
 
 # Real packets of this session, each way, to replay and to forge from.
 "$B/braid-attack" capture --port 18871 --count 64 --out "$TMP/to-hub.cap" --timeout 5 \

@@ -9,7 +9,6 @@ for t in braidd braidctl braid-bench; do
 done
 command -v jq >/dev/null || skip_all "jq is not installed"
 lib_init_local "${BUILD:-build}"
-ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
 
 head -c 32 /dev/urandom | base64 >"$TMP/key"
 chmod 600 "$TMP/key"

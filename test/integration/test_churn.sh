@@ -13,69 +13,31 @@ for t in braidd braidctl braid-bench; do
 done
 command -v jq >/dev/null || skip_all "jq is not installed"
 lib_init_local "${BUILD:-build}"
-ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
 
 RATE=2000
 SECONDS_CHURN=10
-make_key
-for role in edge hub; do
-	{
-		printf '[bond]\nrole = %s\nkey = %s\ncontrol = %s\nprobe-interval = 50ms\n' \
-			"$role" "$TMP/key" "$TMP/$role.sock"
-		printf 'latency = 100ms\nworkers = 2\nstats-interval = 500ms\n'
-		if [ "$role" = edge ]; then
-			printf '[app]\nlisten = 127.0.0.1:18640\n'
-		else
-			printf '[app]\ndestination = 127.0.0.1:18641\n'
-		fi
-		for n in 1 2; do
-			if [ "$role" = edge ]; then
-				printf '[link l%d]\nlocal = 127.0.0.1:1864%d\nremote = 127.0.0.1:1865%d\n' \
-					"$n" "$((n + 1))" "$n"
-			else
-				printf '[link l%d]\nlocal = 127.0.0.1:1865%d\n' "$n" "$n"
-			fi
-		done
-	} >"$TMP/$role.conf"
-done
+# Edge l1, l2 on 18642, 18643 to the hub's 18651, 18652.
+local_confs 2 127.0.0.1:18640 127.0.0.1:18641 18641 18650 18650 \
+	'latency = 100ms\nworkers = 2\nstats-interval = 500ms\n'
 # The churned links: l3 and l4, ids 2 and 3 (worker 0 and worker 1).
 edge_l3="local=127.0.0.1:18645 remote=127.0.0.1:18653"
 edge_l4="local=127.0.0.1:18646 remote=127.0.0.1:18654"
 hub_l3="local=127.0.0.1:18653"
 hub_l4="local=127.0.0.1:18654"
 
-"$B/braid-bench" recv --listen 127.0.0.1:18641 --echo --quiet --json "$TMP/recv.json" \
-	2>"$TMP/recv.log" &
-RECV=$!
-LIB_PIDS+=($RECV)
-"$B/braidd" -c "$TMP/hub.conf" 2>"$TMP/hub.log" &
-HUB=$!
-LIB_PIDS+=($HUB)
-"$B/braidd" -c "$TMP/edge.conf" 2>"$TMP/edge.log" &
-EDGE=$!
-LIB_PIDS+=($EDGE)
-both_up() {
-	local st
-	st=$(ctl edge stats --json 2>/dev/null)
-	[ -n "$st" ] && jq -e '.ready and ([.links[] | select(.state == "up")] | length) == 2' \
-		<<<"$st" >/dev/null 2>&1
-}
-if ! wait_until 10 both_up; then
-	fail "the bond came up"
-	dump_on_fail 0
-	lib_finish
-	exit
-fi
+local_start RECV recv "$B/braid-bench" recv --listen 127.0.0.1:18641 --echo --quiet \
+	--json "$TMP/recv.json"
+local_start HUB hub "$B/braidd" -c "$TMP/hub.conf"
+local_start EDGE edge "$B/braidd" -c "$TMP/edge.conf"
+must "the bond came up" wait_until 10 links_up edge 2
 
 # What the heap and the workers have allocated, once traffic runs.
 heap() { ctl "$1" metrics | awk '$1 == "braid_jemalloc_allocated_bytes" { print $2 }'; }
 workers_alloc() { ctl "$1" stats --json | jq -c '[.workers[].alloc_bytes]'; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
-"$B/braid-bench" send --to 127.0.0.1:18640 --rate "$RATE" --duration $((SECONDS_CHURN + 3)) \
-	--size 300 --linger 2 --quiet --json "$TMP/send.json" 2>"$TMP/send.log" &
-SEND=$!
-LIB_PIDS+=($SEND)
+local_start SEND send "$B/braid-bench" send --to 127.0.0.1:18640 --rate "$RATE" \
+	--duration $((SECONDS_CHURN + 3)) --size 300 --linger 2 --quiet --json "$TMP/send.json"
 sleep 1
 for side in edge hub; do
 	eval "walloc0_$side=\$(workers_alloc $side)"

@@ -25,7 +25,6 @@ for t in braidd braidctl braid-bench braid-linkem; do
 done
 command -v jq >/dev/null || skip_all "jq is not installed"
 lib_init_local "${BUILD:-build}"
-ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
 
 RATE=1000		# datagrams/s of every stream
 PROBE_MS=50

@@ -14,30 +14,10 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 id nobody >/dev/null 2>&1 || skip_all "no user nobody"
 lib_init_local "${BUILD:-build}"
 chmod 755 "$TMP"	# nobody must reach the control sockets in it
-ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
 NOBODY=$(id -u nobody)
 
-make_key
-for role in edge hub; do
-	{
-		printf '[bond]\nrole = %s\nkey = %s\ncontrol = %s\nprobe-interval = 50ms\n' \
-			"$role" "$TMP/key" "$TMP/$role.sock"
-		printf 'user = nobody\nworkers = 2\n'
-		if [ "$role" = edge ]; then
-			printf '[app]\nlisten = 127.0.0.1:18880\n'
-		else
-			printf '[app]\ndestination = 127.0.0.1:18881\n'
-		fi
-		for n in 1 2; do
-			if [ "$role" = edge ]; then
-				printf '[link l%d]\nlocal = 127.0.0.1:1888%d\nremote = 127.0.0.1:1889%d\n' \
-					"$n" "$((n + 1))" "$n"
-			else
-				printf '[link l%d]\nlocal = 127.0.0.1:1889%d\n' "$n" "$n"
-			fi
-		done
-	} >"$TMP/$role.conf"
-done
+# Edge l1, l2 on 18882, 18883 to the hub's 18891, 18892.
+local_confs 2 127.0.0.1:18880 127.0.0.1:18881 18881 18890 18890 'user = nobody\nworkers = 2\n'
 
 # A key file the group or others can read: refused, saying what to do.
 cp "$TMP/key" "$TMP/open.key"
@@ -48,28 +28,11 @@ out=$("$B/braidd" -c "$TMP/open.conf" 2>&1); rc=$?
 	pass "a key file mode 0644 is refused: $(head -n 1 <<<"$out")" ||
 	fail "open key file: rc $rc, '$out'"
 
-"$B/braid-bench" recv --listen 127.0.0.1:18881 --echo --quiet --json "$TMP/recv.json" \
-	2>"$TMP/recv.log" &
-RECV=$!
-LIB_PIDS+=($RECV)
-"$B/braidd" -c "$TMP/hub.conf" 2>"$TMP/hub.log" &
-HUB=$!
-LIB_PIDS+=($HUB)
-"$B/braidd" -c "$TMP/edge.conf" 2>"$TMP/edge.log" &
-EDGE=$!
-LIB_PIDS+=($EDGE)
-both_up() {
-	local st
-	st=$(ctl edge stats --json 2>/dev/null)
-	[ -n "$st" ] && jq -e '.ready and ([.links[] | select(.state == "up")] | length) == 2' \
-		<<<"$st" >/dev/null 2>&1
-}
-if ! wait_until 10 both_up; then
-	fail "the bond came up as nobody"
-	dump_on_fail 0
-	lib_finish
-	exit
-fi
+local_start RECV recv "$B/braid-bench" recv --listen 127.0.0.1:18881 --echo --quiet \
+	--json "$TMP/recv.json"
+local_start HUB hub "$B/braidd" -c "$TMP/hub.conf"
+local_start EDGE edge "$B/braidd" -c "$TMP/edge.conf"
+must "the bond came up as nobody" wait_until 10 links_up edge 2
 
 # Every thread: uid and gid nobody's; the main thread's effective and
 # permitted capabilities are CAP_NET_BIND_SERVICE (bit 10) alone, the
