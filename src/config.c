@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "config.h"
 
@@ -31,7 +32,7 @@
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
 _Static_assert(SCHED_WEIGHT_MAX == 1000, "docs/config.md says weight is 1..1000");
 
-enum section { SEC_NONE, SEC_BOND, SEC_APP, SEC_LINK };
+enum section { SEC_NONE, SEC_BOND, SEC_APP, SEC_LINK, SEC_DPDK };
 
 enum kind {
 	K_ROLE,		/* edge | hub */
@@ -50,6 +51,10 @@ enum kind {
 	K_FEC,		/* off | K:M | auto */
 	K_WEIGHT,	/* auto | 1..max */
 	K_USER,		/* a user name */
+	K_DEST,		/* [udp://|tcp://|dpdk-tcp://]ADDR */
+	K_TEXT,		/* a string stored as written, up to max bytes */
+	K_CIDR,		/* IPv4/PREFIX into dpdk.addr and dpdk.prefix */
+	K_IPV4,		/* an IPv4 address without port, uint32_t host order */
 };
 
 struct key_def {
@@ -102,7 +107,20 @@ static const struct key_def keys[] = {
 	  64, 65536, "64..65536" },
 
 	{ "listen",         SEC_APP,  K_ADDR,     B(app_listen) },
-	{ "destination",    SEC_APP,  K_ADDR,     B(app_dest) },
+	{ "destination",    SEC_APP,  K_DEST,     B(app_dest) },
+	{ "reconnect-min",  SEC_APP,  K_DURATION, B(reconnect_min_ns),
+	  NS_PER_MS, 60 * NS_PER_S, "1ms..60s" },
+	{ "reconnect-max",  SEC_APP,  K_DURATION, B(reconnect_max_ns),
+	  NS_PER_MS, 600 * NS_PER_S, "1ms..10m" },
+	{ "tcp-buffer",     SEC_APP,  K_SIZE,     B(tcp_buffer),
+	  64u << 10, 64u << 20, "64K..64M" },
+
+	{ "eal",            SEC_DPDK, K_TEXT,     B(dpdk.eal), 0, CONFIG_EAL_MAX - 1 },
+	{ "port",           SEC_DPDK, K_U32,      B(dpdk.port), 0, 1023, "0..1023" },
+	{ "address",        SEC_DPDK, K_CIDR,     B(dpdk.addr) },
+	{ "gateway",        SEC_DPDK, K_IPV4,     B(dpdk.gateway) },
+	{ "local-port",     SEC_DPDK, K_U32,      B(dpdk.local_port), 0, 65535,
+	  "0..65535 (0: a new ephemeral port each connection)" },
 
 	{ "local",          SEC_LINK, K_ADDR,     L(local) },
 	{ "device",         SEC_LINK, K_IFNAME,   L(device) },
@@ -126,7 +144,7 @@ struct parser {
 	enum section sec;
 	unsigned link;			/* current link while sec == SEC_LINK */
 	int line;
-	int bond_line, app_line;	/* where each section was opened, 0 = never */
+	int bond_line, app_line, dpdk_line;	/* where each section was opened, 0 = never */
 	int seen[NKEYS];		/* [bond]/[app]: line of each key, 0 = unset */
 	int link_seen[BRAID_MAX_LINKS][NKEYS];
 	char buf[CONFIG_LINE_MAX + 1];
@@ -357,6 +375,10 @@ void config_defaults(struct braid_config *cfg)
 	cfg->fec_m = 0;
 	cfg->fec_auto = false;
 	cfg->nack = true;
+	cfg->dest_kind = DEST_UDP;
+	cfg->reconnect_min_ns = 10 * NS_PER_MS;
+	cfg->reconnect_max_ns = NS_PER_S;
+	cfg->tcp_buffer = 1u << 20;
 	cfg->nlinks = 0;
 }
 
@@ -561,6 +583,74 @@ static int set_value(struct parser *p, const struct key_def *k, char *v)
 				    clip(v, c), sizeof(p->cfg.user) - 1);
 		strcpy((char *)field, v);
 		return 0;
+	case K_DEST: {
+		static const struct { const char *scheme; enum dest_kind kind; } schemes[] = {
+			{ "udp://", DEST_UDP }, { "tcp://", DEST_TCP },
+			{ "dpdk-tcp://", DEST_DPDK_TCP },
+		};
+		const char *a = v;
+
+		p->cfg.dest_kind = DEST_UDP;
+		if (strstr(v, "://")) {
+			size_t i;
+
+			for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+				size_t n = strlen(schemes[i].scheme);
+
+				if (strncmp(v, schemes[i].scheme, n) == 0) {
+					p->cfg.dest_kind = schemes[i].kind;
+					a = v + n;
+					break;
+				}
+			}
+			if (i == sizeof(schemes) / sizeof(schemes[0]))
+				return fail(p, p->line, "%s '%s': unknown scheme (udp://, "
+					    "tcp:// or dpdk-tcp://)", k->name, clip(v, c));
+		}
+		if (addr_parse(a, (union braid_addr *)field) < 0)
+			return fail(p, p->line, "%s '%s' is not an address (IPv4:PORT or "
+				    "[IPv6]:PORT, after udp://, tcp:// or dpdk-tcp://)",
+				    k->name, clip(v, c));
+		if (p->cfg.dest_kind == DEST_DPDK_TCP &&
+		    ((union braid_addr *)field)->sa.sa_family != AF_INET)
+			return fail(p, p->line, "%s '%s': dpdk-tcp:// takes an IPv4 "
+				    "address", k->name, clip(v, c));
+		return 0;
+	}
+	case K_TEXT:
+		if (strlen(v) > k->max)
+			return fail(p, p->line, "%s is longer than %u characters",
+				    k->name, (unsigned)k->max);
+		strcpy((char *)field, v);
+		return 0;
+	case K_CIDR: {
+		char ip[INET_ADDRSTRLEN];
+		const char *slash = strchr(v, '/');
+		struct in_addr in;
+		uint64_t pre;
+
+		if (!slash || (size_t)(slash - v) >= sizeof(ip) ||
+		    parse_u64(slash + 1, &pre) < 0 || pre < 1 || pre > 32)
+			return fail(p, p->line, "%s '%s' must be IPv4/PREFIX with "
+				    "PREFIX 1..32", k->name, clip(v, c));
+		memcpy(ip, v, (size_t)(slash - v));
+		ip[slash - v] = '\0';
+		if (inet_pton(AF_INET, ip, &in) != 1 || in.s_addr == 0)
+			return fail(p, p->line, "%s '%s': '%s' is not an IPv4 address",
+				    k->name, clip(v, c), ip);
+		p->cfg.dpdk.addr = ntohl(in.s_addr);
+		p->cfg.dpdk.prefix = (unsigned)pre;
+		return 0;
+	}
+	case K_IPV4: {
+		struct in_addr in;
+
+		if (inet_pton(AF_INET, v, &in) != 1 || in.s_addr == 0)
+			return fail(p, p->line, "%s '%s' is not an IPv4 address",
+				    k->name, clip(v, c));
+		*(uint32_t *)field = ntohl(in.s_addr);
+		return 0;
+	}
 	case K_IFNAME:
 		if (!valid_ifname(v))
 			return fail(p, p->line, "%s '%s' is not an interface name "
@@ -579,6 +669,8 @@ static const char *section_label(const struct parser *p, char *out, size_t len)
 		return "[bond]";
 	case SEC_APP:
 		return "[app]";
+	case SEC_DPDK:
+		return "[dpdk]";
 	case SEC_LINK:
 		snprintf(out, len, "[link %s]", p->cfg.links[p->link].name);
 		return out;
@@ -599,14 +691,15 @@ static int parse_section(struct parser *p, char *s)
 	s[n - 1] = '\0';
 	in = trim(s + 1);
 
-	if (strcmp(in, "bond") == 0 || strcmp(in, "app") == 0) {
-		int *first = in[0] == 'b' ? &p->bond_line : &p->app_line;
+	if (strcmp(in, "bond") == 0 || strcmp(in, "app") == 0 || strcmp(in, "dpdk") == 0) {
+		int *first = in[0] == 'b' ? &p->bond_line : in[0] == 'a' ? &p->app_line :
+			     &p->dpdk_line;
 
 		if (*first)
 			return fail(p, p->line, "duplicate section [%s] (first at line %d)",
 				    in, *first);
 		*first = p->line;
-		p->sec = in[0] == 'b' ? SEC_BOND : SEC_APP;
+		p->sec = in[0] == 'b' ? SEC_BOND : in[0] == 'a' ? SEC_APP : SEC_DPDK;
 		return 0;
 	}
 	if (strncmp(in, "link", 4) == 0 && (in[4] == '\0' || is_space(in[4]))) {
@@ -636,8 +729,8 @@ static int parse_section(struct parser *p, char *s)
 		p->sec = SEC_LINK;
 		return 0;
 	}
-	return fail(p, p->line, "unknown section [%s] (expected [bond], [app] or "
-		    "[link NAME])", clip(in, c));
+	return fail(p, p->line, "unknown section [%s] (expected [bond], [app], [dpdk] "
+		    "or [link NAME])", clip(in, c));
 }
 
 static int parse_line(struct parser *p, char *s)
@@ -753,6 +846,32 @@ static int check_whole(struct parser *p, int last)
 		return fail(p, p->app_line ? p->app_line : last, edge ?
 			    "an edge needs 'listen' in [app]" :
 			    "a hub needs 'destination' in [app]");
+
+	if (!edge && cfg->dest_kind != DEST_UDP && cfg->reconnect_min_ns > cfg->reconnect_max_ns)
+		return fail(p, key_line(p, "reconnect-min"), "reconnect-min is more than "
+			    "reconnect-max");
+	if (cfg->dest_kind == DEST_UDP) {
+		static const char *const tcp_only[] = { "reconnect-min", "reconnect-max",
+							"tcp-buffer" };
+
+		for (size_t i = 0; i < sizeof(tcp_only) / sizeof(tcp_only[0]); i++)
+			if ((at = key_line(p, tcp_only[i])))
+				return fail(p, at, "%s is for a tcp:// or dpdk-tcp:// "
+					    "destination", tcp_only[i]);
+	}
+	if (p->dpdk_line && cfg->dest_kind != DEST_DPDK_TCP)
+		return fail(p, p->dpdk_line, "[dpdk] is for a dpdk-tcp:// destination");
+	if (cfg->dest_kind == DEST_DPDK_TCP) {
+		if (!p->dpdk_line)
+			return fail(p, key_line(p, "destination"), "dpdk-tcp:// needs a "
+				    "[dpdk] section (eal and address)");
+		if (!key_line(p, "eal"))
+			return fail(p, p->dpdk_line, "missing 'eal' in [dpdk] (the EAL "
+				    "arguments, e.g. -l 0 --vdev=...)");
+		if (!key_line(p, "address"))
+			return fail(p, p->dpdk_line, "missing 'address' in [dpdk] (ours on "
+				    "the port, IPv4/PREFIX)");
+	}
 
 	at = key_line(p, "cpus");
 	if (at && cfg->ncpus > cfg->workers)

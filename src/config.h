@@ -3,7 +3,9 @@
  *   [bond]   role, key, user, control, metrics-listen, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
  *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
  *            stats-interval, max-flows, reorder-window
- *   [app]    listen (edge), destination (hub)
+ *   [app]    listen (edge), destination (hub: IP:PORT or udp://, tcp://,
+ *            dpdk-tcp://), reconnect-min, reconnect-max, tcp-buffer
+ *   [dpdk]   eal, port, address, gateway, local-port (dpdk-tcp:// only)
  *   [link NAME]  local, device, remote, weight, priority
  *
  * Comments start with '#' or ';'. Durations take us, ms, s, m suffixes (bare
@@ -32,6 +34,24 @@
 #define CONFIG_PRIORITY_LAST UINT32_MAX	/* link add without priority: after the others */
 
 enum braid_role { ROLE_EDGE = 0, ROLE_HUB = 1 };
+
+/* How the hub reaches its destination. */
+enum dest_kind {
+	DEST_UDP = 0,		/* IP:PORT or udp://IP:PORT: one socket per flow */
+	DEST_TCP,		/* tcp://IP:PORT: one kernel TCP connection (io_uring) */
+	DEST_DPDK_TCP,		/* dpdk-tcp://IP:PORT: the minimal TCP over a DPDK port */
+};
+#define CONFIG_EAL_MAX 1024	/* [dpdk] eal, with its NUL */
+
+/* [dpdk]: the port behind a dpdk-tcp:// destination. */
+struct dpdk_config {
+	char eal[CONFIG_EAL_MAX];	/* EAL arguments, blank-separated (required) */
+	unsigned port;			/* ethdev port id, default 0 */
+	uint32_t addr;			/* ours, IPv4 host order (required, address = IP/PREFIX) */
+	unsigned prefix;		/* 1..32 */
+	uint32_t gateway;		/* 0: none (the destination must be on-link) */
+	unsigned local_port;		/* 0 (default): a new ephemeral port per connection */
+};
 
 struct link_config {
 	char name[BRAID_NAME_MAX];	/* [A-Za-z0-9_.-], 1..31 chars */
@@ -72,6 +92,11 @@ struct braid_config {
 	unsigned reorder_window;	/* default 4096, power of two 64..65536 */
 	union braid_addr app_listen;	/* edge: where the application sends */
 	union braid_addr app_dest;	/* hub: where datagrams go */
+	enum dest_kind dest_kind;	/* hub: how (default DEST_UDP) */
+	uint64_t reconnect_min_ns;	/* TCP destinations: first retry after, default 10ms */
+	uint64_t reconnect_max_ns;	/* ... doubling up to, default 1s */
+	unsigned tcp_buffer;		/* ... messages waiting for the stream, default 1M */
+	struct dpdk_config dpdk;
 	struct link_config links[BRAID_MAX_LINKS];
 	unsigned nlinks;
 };

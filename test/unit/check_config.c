@@ -424,6 +424,10 @@ END_TEST
 #define HUB(x) "[bond]\nrole = hub\nkey = /k\n" x "\n[app]\ndestination = 127.0.0.1:6000\n" \
 	"[link a]\nlocal = 127.0.0.1:1\n"
 
+/* A hub whose destination is DEST, with EXTRA lines after it (line 6 on). */
+#define TCPHUB(dest, extra) "[bond]\nrole = hub\nkey = /k\n[app]\ndestination = " dest "\n" \
+	extra "[link a]\nlocal = 127.0.0.1:1\n"
+
 static const struct bad {
 	const char *text;
 	int line;
@@ -595,7 +599,74 @@ static const struct bad {
 	{ BOND("cpus = 0,1"), 4, "cpus lists 2 CPUs but workers is 1" },
 	{ BOND("cpus = 0-2\nworkers = 2"), 4, "cpus lists 3 CPUs but workers is 2" },
 	{ BOND("sqpoll-cpu = 1"), 4, "sqpoll-cpu is set but sqpoll is off" },
+	/* destinations (a hub's [app] at line 5, the extra lines from 6) */
+	{ TCPHUB("ftp://127.0.0.1:1", ""), 5, "unknown scheme" },
+	{ TCPHUB("tcp://127.0.0.1", ""), 5, "is not an address" },
+	{ TCPHUB("tcp:/127.0.0.1:1", ""), 5, "is not an address" },
+	{ TCPHUB("dpdk-tcp://[::1]:7000", ""), 5, "dpdk-tcp:// takes an IPv4 address" },
+	{ TCPHUB("127.0.0.1:1", "reconnect-min = 5ms\n"), 6,
+	  "reconnect-min is for a tcp:// or dpdk-tcp:// destination" },
+	{ TCPHUB("udp://127.0.0.1:1", "tcp-buffer = 1M\n"), 6,
+	  "tcp-buffer is for a tcp:// or dpdk-tcp:// destination" },
+	{ TCPHUB("tcp://127.0.0.1:1", "reconnect-min = 2s\nreconnect-max = 1s\n"), 6,
+	  "reconnect-min is more than reconnect-max" },
+	{ TCPHUB("tcp://127.0.0.1:1", "tcp-buffer = 1K\n"), 6, "out of range 64K..64M" },
+	{ TCPHUB("tcp://127.0.0.1:1", "[dpdk]\neal = -l 0\n"), 6,
+	  "[dpdk] is for a dpdk-tcp:// destination" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", ""), 5, "dpdk-tcp:// needs a [dpdk] section" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\naddress = 10.0.0.1/24\n"), 6,
+	  "missing 'eal' in [dpdk]" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\neal = -l 0\n"), 6,
+	  "missing 'address' in [dpdk]" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\naddress = 10.0.0.1\n"), 7,
+	  "must be IPv4/PREFIX" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\naddress = 10.0.0.1/33\n"), 7,
+	  "must be IPv4/PREFIX" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\naddress = 10.0.0/8\n"), 7,
+	  "'10.0.0' is not an IPv4 address" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\ngateway = ::1\n"), 7,
+	  "gateway '::1' is not an IPv4 address" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\nlocal-port = 65536\n"), 7,
+	  "out of range" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\nport = 1024\n"), 7, "out of range" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\nnic = 1\n"), 7,
+	  "unknown key 'nic' in [dpdk]" },
+	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\n[dpdk]\n"), 7, "duplicate section [dpdk]" },
 };
+
+/* tcp:// and dpdk-tcp:// destinations and [dpdk]. */
+START_TEST(test_destinations)
+{
+	struct braid_config cfg;
+
+	ck_assert_msg(parse(HUB("# fine"), &cfg) == 0, "%s", err);
+	ck_assert_int_eq(cfg.dest_kind, DEST_UDP);
+	ck_assert_uint_eq(cfg.reconnect_min_ns, 10000000u);
+	ck_assert_uint_eq(cfg.reconnect_max_ns, 1000000000u);
+	ck_assert_uint_eq(cfg.tcp_buffer, 1u << 20);
+	ck_assert_msg(parse(TCPHUB("udp://127.0.0.1:9", ""), &cfg) == 0, "%s", err);
+	ck_assert_int_eq(cfg.dest_kind, DEST_UDP);
+	ck_assert_uint_eq(ntohs(cfg.app_dest.in.sin_port), 9);
+	ck_assert_msg(parse(TCPHUB("tcp://[::1]:7000", "reconnect-min = 50ms\n"
+				   "reconnect-max = 5s\ntcp-buffer = 64K\n"), &cfg) == 0, "%s", err);
+	ck_assert_int_eq(cfg.dest_kind, DEST_TCP);
+	ck_assert_int_eq(cfg.app_dest.sa.sa_family, AF_INET6);
+	ck_assert_uint_eq(cfg.reconnect_min_ns, 50000000u);
+	ck_assert_uint_eq(cfg.reconnect_max_ns, 5000000000ull);
+	ck_assert_uint_eq(cfg.tcp_buffer, 64u << 10);
+	ck_assert_msg(parse(TCPHUB("dpdk-tcp://10.93.0.2:7000",
+				   "[dpdk]\neal = --no-huge --no-pci -l 0 --vdev=net_af_packet0,iface=x\n"
+				   "address = 10.93.0.1/24\ngateway = 10.93.0.254\nport = 1\n"
+				   "local-port = 40000\n"), &cfg) == 0, "%s", err);
+	ck_assert_int_eq(cfg.dest_kind, DEST_DPDK_TCP);
+	ck_assert_str_eq(cfg.dpdk.eal, "--no-huge --no-pci -l 0 --vdev=net_af_packet0,iface=x");
+	ck_assert_uint_eq(cfg.dpdk.addr, 0x0a5d0001u);
+	ck_assert_uint_eq(cfg.dpdk.prefix, 24);
+	ck_assert_uint_eq(cfg.dpdk.gateway, 0x0a5d00feu);
+	ck_assert_uint_eq(cfg.dpdk.port, 1);
+	ck_assert_uint_eq(cfg.dpdk.local_port, 40000);
+}
+END_TEST
 
 /* fec = off | K:M | auto, nack = bool, and their defaults. */
 START_TEST(test_fec_nack)
@@ -1074,6 +1145,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_good_edge);
 	tcase_add_test(tc, test_fec_nack);
+	tcase_add_test(tc, test_destinations);
 	tcase_add_test(tc, test_good_hub);
 	tcase_add_test(tc, test_examples);
 	tcase_add_test(tc, test_line_ends);
