@@ -12,7 +12,8 @@
 #                   example configs, under PREFIX (default /usr/local) and DESTDIR
 #
 # Variables: V=1 (show commands), WERROR=1 (warnings are errors; CI sets it),
-# SANITIZE=..., PREFIX, DESTDIR.
+# SANITIZE=..., WITH_DPDK=0 (build without the dpdk-tcp:// destination even
+# when pkg-config finds libdpdk), PREFIX, DESTDIR.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -65,7 +66,19 @@ SCHED_SRC := $(wildcard sched/*.c)
 FEC_SRC   := $(wildcard fec/*.c)
 # Everything in src/ but the daemon's main() forms libbraid, which the tests,
 # the simulator and the tools link against.
-CORE_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+# src/dpdk.c (the dpdk-tcp:// destination's port) is braidd's alone and is
+# built only with DPDK.
+CORE_SRC  := $(filter-out src/main.c src/dpdk.c,$(wildcard src/*.c))
+
+# DPDK: used when pkg-config finds libdpdk, unless WITH_DPDK=0. Its headers
+# are system headers here, so braid's warnings stay braid's.
+WITH_DPDK ?= $(if $(shell $(PKG_CONFIG) --exists libdpdk 2>/dev/null && echo y),1,0)
+ifeq ($(WITH_DPDK),1)
+DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags libdpdk)) -DBRAID_DPDK
+DPDK_LIBS   := $(shell $(PKG_CONFIG) --libs libdpdk)
+DPDK_OBJ    := $(B)/src/dpdk.o
+$(B)/src/dpdk.o $(B)/src/worker.o $(B)/src/main.o: override CFLAGS += $(DPDK_CFLAGS)
+endif
 
 # What the tools share and the daemon does not (braidctl top's model).
 TLIB_SRC  := $(wildcard tools/lib/*.c)
@@ -116,9 +129,9 @@ ifneq ($(SYSTEMD_LIBS),)
 $(B)/src/main.o: override CFLAGS += -DBRAID_SYSTEMD $(shell $(PKG_CONFIG) --cflags libsystemd)
 endif
 
-$(BRAIDD): $(B)/src/main.o $(ALL_LIBS)
+$(BRAIDD): $(B)/src/main.o $(DPDK_OBJ) $(ALL_LIBS)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LINK_LIBS) $(SYSTEMD_LIBS) $(JEMALLOC_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(DPDK_OBJ) $(LINK_LIBS) $(DPDK_LIBS) $(SYSTEMD_LIBS) $(JEMALLOC_LIBS)
 
 $(B)/%: $(B)/tools/%.o $(ALL_LIBS)
 	$(call say,LD,$@)

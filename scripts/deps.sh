@@ -7,9 +7,9 @@ set -euo pipefail
 #   scripts/deps.sh bench    that, and what `make bench` compares with and plots
 pkgs=(
 	build-essential pkg-config
-	liburing-dev libisal-dev libjemalloc-dev libsodium-dev
+	liburing-dev libisal-dev libjemalloc-dev libsodium-dev libdpdk-dev
 	check libsubunit-dev libsystemd-dev systemd
-	iproute2 sockperf procps jq valgrind socat groff-base
+	iproute2 ethtool sockperf procps jq valgrind socat groff-base
 )
 if [ "${1:-}" = bench ]; then
 	pkgs+=(rist-tools gnuplot-nox)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "braid/stats.h"
@@ -96,7 +97,26 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 		U(w, flows_full);
 		put(&o, "\"loops\":%" PRIu64 "}", stat_get(w->loops));
 	}
-	put(&o, "]}");
+	put(&o, "]");
+	if (d->td) {
+		const struct tcpdest_stats *t = &d->td->stats;
+		char err[64];
+
+		snprintf(err, sizeof(err), "%s", stat_get(t->last_error) ?
+			 strerror((int)stat_get(t->last_error)) : "");
+		put(&o, ",\"tcp\":{\"kind\":\"%s\",\"state\":\"%s\",\"last_error\":\"%s\",",
+		    d->cfg.dest_kind == DEST_DPDK_TCP ? "dpdk-tcp" : "tcp",
+		    tcpdest_state_name((enum tcpdest_state)stat_get(t->state)), err);
+		U(t, state_since_ns); U(t, connects); U(t, established); U(t, disconnects);
+		U(t, msgs_out); U(t, bytes_out); U(t, msgs_in); U(t, bytes_in);
+		U(t, dropped_down); U(t, dropped_full); U(t, dropped_oversize);
+		U(t, dropped_queued); U(t, oversize_in);
+		U(t, retransmits); U(t, rto_timeouts); U(t, fast_retransmits); U(t, dup_acks);
+		U(t, bad_csum); U(t, malformed); U(t, out_of_order); U(t, arp_requests_out);
+		U(t, arp_replies_in); U(t, rx_frames); U(t, tx_frames);
+		put(&o, "\"tx_nombuf\":%" PRIu64 "}", stat_get(t->tx_nombuf));
+	}
+	put(&o, "}");
 	return o.used;
 }
 
@@ -160,6 +180,23 @@ static uint64_t field(const void *base, size_t off)
 {
 	return stat_get(*(const uint64_t *)((const char *)base + off));
 }
+
+#define TC(f, name, help) { offsetof(struct tcpdest_stats, f), name, help }
+static const struct counter_def tcp_counters[] = {
+	TC(connects, "destination_connects", "Connections to the TCP destination started"),
+	TC(established, "destination_established", "Connections to the TCP destination made"),
+	TC(disconnects, "destination_disconnects", "Established connections lost"),
+	TC(msgs_out, "destination_sent_messages", "Datagrams queued for the TCP destination"),
+	TC(msgs_in, "destination_received_messages", "Messages from the TCP destination"),
+	TC(dropped_down, "destination_dropped_down_messages",
+	   "Datagrams dropped while no connection was up"),
+	TC(dropped_full, "destination_dropped_full_messages",
+	   "Datagrams dropped because the queue to the destination was full"),
+	TC(dropped_queued, "destination_dropped_queued_bytes",
+	   "Queued bytes not yet sent when a connection was lost"),
+	TC(retransmits, "destination_retransmitted_segments",
+	   "TCP segments sent again (dpdk-tcp only)"),
+};
 
 static void family(struct out *o, const char *name, const char *type, const char *help)
 {
@@ -235,6 +272,20 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 			}
 			put(&o, "braid_%s{link=\"%s\"} %.6g\n", gauges[g].name,
 			    braidd_link_name(d, id), v);
+		}
+	}
+	if (d->td) {
+		const struct tcpdest_stats *t = &d->td->stats;
+
+		family(&o, "destination_up", "gauge",
+		       "1 while the connection to the TCP destination is established");
+		put(&o, "braid_destination_up %d\n", stat_get(t->state) == TD_UP);
+		for (size_t i = 0; i < sizeof(tcp_counters) / sizeof(tcp_counters[0]); i++) {
+			char name[96];
+
+			snprintf(name, sizeof(name), "%s_total", tcp_counters[i].name);
+			family(&o, name, "counter", tcp_counters[i].help);
+			put(&o, "braid_%s %" PRIu64 "\n", name, field(t, tcp_counters[i].off));
 		}
 	}
 	if (alloc_process_bytes(&alloc, &resident)) {

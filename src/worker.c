@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -25,6 +26,10 @@
 #include "sock.h"
 #include "spsc.h"
 #include "worker.h"
+#ifdef BRAID_DPDK
+#include "dpdk.h"
+#include "tcp.h"
+#endif
 
 #define RING_ENTRIES	1024
 #define CQ_ENTRIES	8192
@@ -48,9 +53,17 @@
 /* At start-up, how long a bind waits for a port still held by the braidd
  * that ran before (see sock_opts.bind_wait_ms). */
 #define BIND_WAIT_MS	1000
+/* tcp:// destination: the receive buffer, and how long a connect may take
+ * before it counts as failed (the kernel would try a silent peer for two
+ * minutes). */
+#define TCP_RXBUF	(64u << 10)
+#define TCP_CONNECT_TIMEOUT_NS (3000ull * 1000000ull)
+/* How often worker 0 copies the DPDK connection's counters into the stats. */
+#define DPDK_STATS_NS	(10ull * 1000000ull)
 
 enum ud_kind { UD_RECV = 1, UD_SEND = 2, UD_WAKE = 3, UD_TIMER = 4, UD_TIMER_UPDATE = 5,
-	       UD_PULSE = 6, UD_CANCEL = 7 };
+	       UD_PULSE = 6, UD_CANCEL = 7, UD_TCP_CONNECT = 8, UD_TCP_SEND = 9, UD_TCP_RECV = 10,
+	       UD_TCP_TIMEOUT = 11 };
 #define UD(kind, idx)	(((uint64_t)(kind) << 56) | (uint64_t)(idx))
 #define UD_KIND(ud)	((unsigned)((ud) >> 56))
 #define UD_IDX(ud)	((uint32_t)(ud))
@@ -147,6 +160,18 @@ struct worker {
 	uint32_t cmd_done;
 	int cmd_result;
 	uint32_t close_pending;		/* worker 0: links whose XF_CLOSE found no room */
+
+	/* Worker 0 of a hub with a tcp:// destination: the connection's
+	 * socket (-1: none) and its generation, which completions carry so
+	 * that those of a closed socket are told apart; one send and one
+	 * receive in flight at a time. */
+	int tcp_fd;
+	uint32_t tcp_gen;
+	bool tcp_sending;
+	uint8_t *tcp_rxbuf;
+	struct __kernel_timespec tcp_connect_ts;
+	uint64_t now;			/* the loop's time, for callbacks that get none */
+	uint64_t dpdk_stats_at;
 
 	const uint64_t *alloc_ctr;
 	uint64_t alloc_base;
@@ -430,6 +455,9 @@ static void cb_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len
 		}
 		memcpy(buf, data, len);
 		submit_send(w, d->app_slot, buf, len, to, NULL);
+	} else if (d->td) {
+		/* Queued for the connection (tcp_pump sends it), or counted. */
+		tcpdest_put(d->td, flow, data, len);
 	} else {
 		int slot = hub_flow_slot(w, flow);
 
@@ -494,6 +522,247 @@ static void cb_link_gone(void *ctx, unsigned link)
 	log_info("link %u drained", link);
 	if (!send_close(w, link))
 		w->close_pending |= 1u << link;
+}
+
+/* --- the hub's TCP destination (worker 0) --------------------------------------- */
+
+/* A whole message from the server: into the bond, to the flow that sent
+ * last (tcpdest.h). */
+static void tcp_msg(void *ctx, uint16_t flow, const uint8_t *msg, size_t len)
+{
+	struct worker *w = ctx;
+
+	core_rx_app(w->d->core, flow, msg, len, w->now);
+}
+
+static void tcp_log_lost(struct worker *w, int err)
+{
+	const struct braid_config *cfg = &w->d->cfg;
+	char a[ADDR_STRLEN];
+
+	const char *scheme = cfg->dest_kind == DEST_DPDK_TCP ? "dpdk-tcp" : "tcp";
+
+	addr_format(&cfg->app_dest, a, sizeof(a));
+	/* Once per change: a server that stays away is not logged at every
+	 * retry. */
+	if (w->d->td->st == TD_UP)
+		log_warn("destination %s://%s: connection lost: %s", scheme, a,
+			 err ? strerror(-err) : "closed by the server");
+	else if ((uint64_t)(err < 0 ? -err : 0) != stat_get(w->d->td->stats.last_error) ||
+		 stat_get(w->d->td->stats.connects) == 1)
+		log_warn("destination %s://%s: cannot connect: %s (retrying, backing off up to "
+			 "%llu ms)", scheme, a, err ? strerror(-err) : "closed by the server",
+			 (unsigned long long)(cfg->reconnect_max_ns / 1000000ull));
+}
+
+/* tcp://: the connection failed or ended. */
+static void ktcp_lost(struct worker *w, int err, uint64_t now)
+{
+	if (w->tcp_fd >= 0) {
+		/* Ends the receive (and any send) still in flight on it; their
+		 * completions carry the old generation. */
+		shutdown(w->tcp_fd, SHUT_RDWR);
+		close(w->tcp_fd);
+		w->tcp_fd = -1;
+	}
+	w->tcp_gen++;
+	w->tcp_sending = false;
+	tcp_log_lost(w, err);
+	tcpdest_lost(w->d->td, err, now);
+}
+
+static void ktcp_arm_recv(struct worker *w)
+{
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	if (!sqe) {
+		ktcp_lost(w, -ENOBUFS, w->now);
+		return;
+	}
+	io_uring_prep_recv(sqe, w->tcp_fd, w->tcp_rxbuf, TCP_RXBUF, 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_TCP_RECV, w->tcp_gen));
+}
+
+static void ktcp_connect(struct worker *w, uint64_t now)
+{
+	const struct braid_config *cfg = &w->d->cfg;
+	struct io_uring_sqe *sqe;
+	int one = 1, idle = 5, intvl = 1, cnt = 5;
+	unsigned user_timeout = 10000;
+	int fd;
+
+	tcpdest_connecting(w->d->td, now);
+	/* A blocking socket: io_uring waits for readiness itself. */
+	fd = socket(cfg->app_dest.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0) {
+		ktcp_lost(w, -errno, now);
+		return;
+	}
+	/* Each datagram leaves at once; a dead server is found within
+	 * seconds, with data outstanding (user timeout) or without
+	 * (keepalive). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
+	w->tcp_fd = fd;
+	w->tcp_gen++;
+	sqe = get_sqe(w);
+	if (!sqe) {
+		ktcp_lost(w, -ENOBUFS, now);
+		return;
+	}
+	io_uring_prep_connect(sqe, fd, &cfg->app_dest.sa, addr_len(&cfg->app_dest));
+	io_uring_sqe_set_data64(sqe, UD(UD_TCP_CONNECT, w->tcp_gen));
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = get_sqe(w);
+	if (!sqe)
+		return;	/* no timeout then: the kernel's own SYN retries bound it */
+	w->tcp_connect_ts.tv_sec = (long long)(TCP_CONNECT_TIMEOUT_NS / 1000000000ull);
+	w->tcp_connect_ts.tv_nsec = 0;
+	io_uring_prep_link_timeout(sqe, &w->tcp_connect_ts, 0);
+	io_uring_sqe_set_data64(sqe, UD(UD_TCP_TIMEOUT, w->tcp_gen));
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
+/* Completions of the tcp:// connection's operations. */
+static void ktcp_cqe(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
+{
+	struct tcpdest *td = w->d->td;
+	unsigned kind = UD_KIND(cqe->user_data);
+
+	if (!td || UD_IDX(cqe->user_data) != w->tcp_gen || w->tcp_fd < 0)
+		return;		/* a closed socket's, or the link timeout's */
+	switch (kind) {
+	case UD_TCP_CONNECT:
+		if (cqe->res < 0) {
+			ktcp_lost(w, cqe->res == -ECANCELED ? -ETIMEDOUT : cqe->res, now);
+			return;
+		}
+		tcpdest_up(td, now);
+		{
+			char a[ADDR_STRLEN];
+
+			addr_format(&w->d->cfg.app_dest, a, sizeof(a));
+			log_info("destination tcp://%s: connected", a);
+		}
+		ktcp_arm_recv(w);
+		return;
+	case UD_TCP_RECV:
+		if (cqe->res <= 0) {
+			ktcp_lost(w, cqe->res, now);
+			return;
+		}
+		tcpdest_feed(td, w->tcp_rxbuf, (size_t)cqe->res, tcp_msg, w);
+		if (w->tcp_fd >= 0)
+			ktcp_arm_recv(w);
+		return;
+	case UD_TCP_SEND:
+		w->tcp_sending = false;
+		if (cqe->res <= 0) {
+			ktcp_lost(w, cqe->res < 0 ? cqe->res : -EPIPE, now);
+			return;
+		}
+		frame_tx_consume(&td->tx, (size_t)cqe->res);
+		return;
+	}
+}
+
+#ifdef BRAID_DPDK
+static void dpdk_rx_data(void *ctx, const uint8_t *data, size_t len)
+{
+	struct worker *w = ctx;
+
+	tcpdest_feed(w->d->td, data, len, tcp_msg, w);
+}
+
+static void dpdk_state(void *ctx, bool up, int err)
+{
+	struct worker *w = ctx;
+	char a[ADDR_STRLEN];
+
+	if (up) {
+		addr_format(&w->d->cfg.app_dest, a, sizeof(a));
+		log_info("destination dpdk-tcp://%s: connected", a);
+		tcpdest_up(w->d->td, w->now);
+		return;
+	}
+	tcp_log_lost(w, err);
+	tcpdest_lost(w->d->td, err, w->now);
+}
+
+/* The DPDK connection's counters, where the main thread may read them. */
+static void dpdk_copy_stats(struct worker *w)
+{
+	struct tcpdest_stats *ts = &w->d->td->stats;
+	const struct tcp_counters *tc = tcp_counters(dpdk_tcp(w->d->dp));
+	struct dpdk_stats ds;
+
+	dpdk_get_stats(w->d->dp, &ds);
+	stat_set(ts->retransmits, tc->retransmits);
+	stat_set(ts->rto_timeouts, tc->rto_timeouts);
+	stat_set(ts->fast_retransmits, tc->fast_retransmits);
+	stat_set(ts->dup_acks, tc->dup_acks);
+	stat_set(ts->bad_csum, tc->bad_csum);
+	stat_set(ts->malformed, tc->malformed + ds.malformed);
+	stat_set(ts->out_of_order, tc->out_of_order);
+	stat_set(ts->arp_requests_out, ds.arp_requests_out);
+	stat_set(ts->arp_replies_in, ds.arp_replies_in);
+	stat_set(ts->rx_frames, ds.rx_frames);
+	stat_set(ts->tx_frames, ds.tx_frames);
+	stat_set(ts->tx_nombuf, ds.tx_nombuf);
+}
+#endif
+
+/* Worker 0, each loop: connects when due, and hands the connection what
+ * is queued for it. */
+static void tcp_pump(struct worker *w, uint64_t now)
+{
+	struct braidd *d = w->d;
+	struct tcpdest *td = d->td;
+	const uint8_t *p[2];
+	size_t n[2];
+
+	w->now = now;
+#ifdef BRAID_DPDK
+	if (d->dp) {
+		if (tcpdest_due(td, now)) {
+			tcpdest_connecting(td, now);
+			if (dpdk_connect(d->dp, now) < 0)
+				dpdk_state(w, false, -EISCONN);
+		}
+		while (td->st == TD_UP && frame_tx_peek(&td->tx, p, n) > 0) {
+			ssize_t r = dpdk_send(d->dp, p[0], n[0], now);
+
+			if (r <= 0)
+				break;
+			frame_tx_consume(&td->tx, (size_t)r);
+			if ((size_t)r < n[0])
+				break;
+		}
+		dpdk_poll(d->dp, now);
+		if (now - w->dpdk_stats_at >= DPDK_STATS_NS) {
+			w->dpdk_stats_at = now;
+			dpdk_copy_stats(w);
+		}
+		return;
+	}
+#endif
+	if (tcpdest_due(td, now))
+		ktcp_connect(w, now);
+	if (td->st == TD_UP && !w->tcp_sending && frame_tx_peek(&td->tx, p, n) > 0) {
+		struct io_uring_sqe *sqe = get_sqe(w);
+
+		if (!sqe)
+			return;
+		/* The bytes stay in the ring until the send completes; new
+		 * messages only go behind them. */
+		io_uring_prep_send(sqe, w->tcp_fd, p[0], n[0], MSG_NOSIGNAL);
+		io_uring_sqe_set_data64(sqe, UD(UD_TCP_SEND, w->tcp_gen));
+		w->tcp_sending = true;
+	}
 }
 
 /* --- receiving ------------------------------------------------------------------ */
@@ -780,6 +1049,12 @@ static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
 		if (cqe->res <= 0 && UD_IDX(cqe->user_data) < w->nsocks)
 			close_finish(w, UD_IDX(cqe->user_data));
 		break;
+	case UD_TCP_CONNECT:
+	case UD_TCP_SEND:
+	case UD_TCP_RECV:
+	case UD_TCP_TIMEOUT:
+		ktcp_cqe(w, cqe, now);
+		break;
 	case UD_WAKE:
 	case UD_TIMER_UPDATE:	/* an update that lost the race with the firing */
 	default:
@@ -842,6 +1117,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct braidd *d = w->d;
 	uint64_t next_tick = 0, now;
+	/* Worker 0 polls a DPDK port: it never sleeps in the kernel. */
+	bool spin = d->cfg.spin || (w->id == 0 && d->dp);
 
 	if (w->cpu >= 0) {
 		cpu_set_t set;
@@ -864,7 +1141,7 @@ static void *worker_main(void *arg)
 	}
 	for (unsigned i = 0; i < w->nsocks; i++)
 		arm_recv(w, i);
-	if (!d->cfg.spin) {
+	if (!spin) {
 		struct io_uring_sqe *sqe = get_sqe(w);
 
 		if (sqe) {
@@ -891,12 +1168,14 @@ static void *worker_main(void *arg)
 			if ((now >= end && w->tx_inflight == 0) || now >= d->stop_ns + DRAIN_MAX_NS)
 				break;
 		}
-		if (!d->cfg.spin) {
+		if (!spin) {
 			uint64_t at = now + WAIT_MAX_NS;
 			unsigned want = 1 + (w->pulse ? w->tx_unsubmitted : 0);
 
 			if (w->id == 0 && next_tick < at)
 				at = next_tick;
+			if (w->id == 0 && d->td && tcpdest_next_ns(d->td) < at)
+				at = tcpdest_next_ns(d->td);
 			if (at > now) {
 				timer_ensure(w, at);
 				w->tx_unsubmitted = 0;
@@ -917,6 +1196,8 @@ static void *worker_main(void *arg)
 		io_uring_cq_advance(&w->ring, n);
 
 		drain_cmds(w, now);
+		if (w->id == 0 && d->td)
+			tcp_pump(w, now);
 		if (w->id == 0) {
 			for (unsigned i = 1; i < d->nworkers; i++)
 				drain_up(w, d->w[i], now);
@@ -961,6 +1242,7 @@ static int worker_create(struct braidd *d, unsigned id, char *err, size_t errlen
 	w->bgid = (uint16_t)id;
 	for (unsigned i = 0; i < BRAID_MAX_LINKS; i++)
 		w->link_slot[i] = -1;
+	w->tcp_fd = -1;
 
 	p.flags = IORING_SETUP_CQSIZE;
 	p.cq_entries = CQ_ENTRIES;
@@ -1090,6 +1372,9 @@ static void worker_destroy(struct worker *w)
 	spsc_destroy(w->up);
 	spsc_destroy(w->down);
 	spsc_destroy(w->cmd);
+	if (w->tcp_fd >= 0)
+		close(w->tcp_fd);
+	free(w->tcp_rxbuf);
 	free(w->txc);
 	free(w->socks);
 	free(w);
@@ -1118,6 +1403,64 @@ static int link_sock_open(const struct braidd *d, const struct link_config *lc, 
 	snprintf(what, sizeof(what), "link %s", lc->name);
 	*connected = connect_remote;
 	return sock_open(&so, pktinfo, err, errlen);
+}
+
+/* The hub's tcp:// or dpdk-tcp:// destination: framing and counters, and
+ * the receive buffer or the DPDK port. The connection itself is worker 0's
+ * to open, once it runs. */
+static int tcp_dest_setup(struct braidd *d, char *err, size_t errlen)
+{
+	const struct braid_config *cfg = &d->cfg;
+	int r;
+
+	d->td = malloc(sizeof(*d->td));
+	if (!d->td) {
+		snprintf(err, errlen, "destination: out of memory");
+		return -ENOMEM;
+	}
+	r = tcpdest_init(d->td, cfg->tcp_buffer, BRAID_PAYLOAD_MAX, cfg->reconnect_min_ns,
+			 cfg->reconnect_max_ns);
+	if (r < 0) {
+		free(d->td);
+		d->td = NULL;
+		snprintf(err, errlen, "destination: %s", strerror(-r));
+		return r;
+	}
+	if (cfg->dest_kind == DEST_TCP) {
+		d->w[0]->tcp_rxbuf = malloc(TCP_RXBUF);
+		if (!d->w[0]->tcp_rxbuf) {
+			snprintf(err, errlen, "destination: out of memory");
+			return -ENOMEM;
+		}
+		return 0;
+	}
+#ifdef BRAID_DPDK
+	{
+		struct dpdk_params dp = {
+			.eal = cfg->dpdk.eal,
+			.port_id = (uint16_t)cfg->dpdk.port,
+			.addr = cfg->dpdk.addr,
+			.prefix = (uint8_t)cfg->dpdk.prefix,
+			.gateway = cfg->dpdk.gateway,
+			.remote = ntohl(cfg->app_dest.in.sin_addr.s_addr),
+			.remote_port = ntohs(cfg->app_dest.in.sin_port),
+			.local_port = (uint16_t)cfg->dpdk.local_port,
+			.sndbuf = cfg->tcp_buffer,
+			.keepalive_idle_ns = 5000ull * 1000000ull,
+		};
+		struct dpdk_events ev = {
+			.ctx = d->w[0],
+			.rx_data = dpdk_rx_data,
+			.state = dpdk_state,
+		};
+
+		return dpdk_port_open(&d->dp, &dp, &ev, err, errlen);
+	}
+#else
+	snprintf(err, errlen, "dpdk-tcp:// needs a braidd built with DPDK (libdpdk-dev, and "
+		 "not WITH_DPDK=0); this one was built without it");
+	return -ENOTSUP;
+#endif
 }
 
 int braidd_setup(struct braidd *d, char *err, size_t errlen)
@@ -1238,6 +1581,11 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 		}
 		for (unsigned i = 0; i < cfg->max_flows; i++)
 			d->flow_slot[i] = -1;
+		if (cfg->dest_kind != DEST_UDP) {
+			r = tcp_dest_setup(d, err, errlen);
+			if (r < 0)
+				return r;
+		}
 	}
 
 	/* The main thread's own small ring, only to wake a worker when it
@@ -1289,9 +1637,21 @@ void braidd_teardown(struct braidd *d)
 		free(d->ctl_ring);
 		d->ctl_ring = NULL;
 	}
+#ifdef BRAID_DPDK
+	/* First: closing resets the connection, which reports to worker 0. */
+	if (d->dp) {
+		dpdk_port_close(d->dp);
+		d->dp = NULL;
+	}
+#endif
 	for (unsigned i = 0; i < BRAID_MAX_WORKERS; i++) {
 		worker_destroy(d->w[i]);
 		d->w[i] = NULL;
+	}
+	if (d->td) {
+		tcpdest_free(d->td);
+		free(d->td);
+		d->td = NULL;
 	}
 	free(d->flow_slot);
 	d->flow_slot = NULL;

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "core.h"
 #include "flow.h"
+#include "tcpdest.h"
 
 struct io_uring;
 
@@ -58,6 +59,12 @@ struct braidd {
 	int app_fd;			/* edge: the listen socket */
 	unsigned app_slot;		/* ... its slot in worker 0 */
 	int *flow_slot;			/* hub: worker 0's slot of each flow's socket, -1 until used */
+
+	/* Hub with a tcp:// or dpdk-tcp:// destination: the connection's
+	 * framing, state and counters (worker 0 drives it), and for dpdk-tcp://
+	 * the DPDK port (dpdk.h). NULL otherwise. */
+	struct tcpdest *td;
+	struct dpdk_port *dp;
 };
 
 /* Sets up everything from d->cfg (which the caller filled): key, core,
