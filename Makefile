@@ -19,6 +19,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 PREFIX  ?= /usr/local
+.DEFAULT_GOAL := all
 
 LIBS_CORE := liburing libsodium
 LIBS_FEC  := libisal
@@ -79,6 +80,13 @@ DPDK_LIBS   := $(shell $(PKG_CONFIG) --libs libdpdk)
 DPDK_OBJ    := $(B)/src/dpdk.o
 $(B)/src/dpdk.o $(B)/src/worker.o $(B)/src/main.o: override CFLAGS += $(DPDK_CFLAGS)
 endif
+# The objects that differ with and without DPDK are rebuilt when it changes.
+DPDK_STAMP := $(B)/.with-dpdk-$(WITH_DPDK)
+$(DPDK_STAMP):
+	@mkdir -p $(B)
+	@rm -f $(B)/.with-dpdk-*
+	@touch $@
+$(B)/src/worker.o $(B)/src/main.o: $(DPDK_STAMP)
 
 # What the tools share and the daemon does not (braidctl top's model).
 TLIB_SRC  := $(wildcard tools/lib/*.c)
@@ -229,6 +237,9 @@ install: $(BRAIDD) $(INSTALL_TOOLS)
 	install -m 0644 systemd/braid.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/braid.conf
 	install -m 0644 docs/examples/edge.conf $(DESTDIR)$(CONFDIR)/edge.conf.example
 	install -m 0644 docs/examples/hub.conf $(DESTDIR)$(CONFDIR)/hub.conf.example
+	install -m 0644 docs/examples/hub-dpdk.conf $(DESTDIR)$(CONFDIR)/hub-dpdk.conf.example
+	install -d $(DESTDIR)$(PREFIX)/share/braid
+	install -m 0644 systemd/braidd-dpdk.conf $(DESTDIR)$(PREFIX)/share/braid/braidd-dpdk.conf
 
 clean:
 	rm -rf build build-san

@@ -16,6 +16,16 @@ for r in edge hub; do
 	sed "s#^key *=.*#key = $d/key#" "docs/examples/$r.conf" > "$d/$r.conf"
 	expect "$r example" 0 "ok \($r, 3 links" -c "$d/$r.conf" --check
 done
+sed "s#^key *=.*#key = $d/key#" docs/examples/hub-dpdk.conf > "$d/hub-dpdk.conf"
+if "$B/braidd" --version | grep -q '(dpdk)'; then
+	expect "hub-dpdk example" 0 "ok \(hub, 3 links" -c "$d/hub-dpdk.conf" --check
+else
+	expect "hub-dpdk example refused without DPDK" 1 "built without it" \
+		-c "$d/hub-dpdk.conf" --check
+fi
+sed 's#^destination = dpdk-tcp://\(.*\)#destination = tcp://\1#; /^\[dpdk\]/,/^address/d' \
+	"$d/hub-dpdk.conf" > "$d/hub-tcp.conf"
+expect "the same hub with tcp://" 0 "ok \(hub, 3 links" -c "$d/hub-tcp.conf" --check
 printf '[bond]\nrole = edge\nkey = %s\nlatency = 0ms\n' "$d/key" > "$d/bad.conf"
 expect "bad latency names line 4" 1 "bad.conf:4:" -c "$d/bad.conf" --check
 sed 's/^role = edge/role = sideways/' "$d/edge.conf" > "$d/bad2.conf"

@@ -480,6 +480,13 @@ static void http_serve(const struct braidd *d, int lfd)
 	ctl_close(fd);
 }
 
+/* What this build can do, for --version. */
+#ifdef BRAID_DPDK
+#define BRAID_FEATURES "dpdk"
+#else
+#define BRAID_FEATURES "no dpdk"
+#endif
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -493,7 +500,7 @@ static void usage(FILE *f)
 		"                     error, and exit: 0 if good, 1 if not\n"
 		"  -v, --verbose      log more (debug)\n"
 		"  -q, --quiet        log only warnings and errors\n"
-		"  -V, --version      print the version\n"
+		"  -V, --version      print the version, and whether DPDK is built in\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"Runs in the foreground and logs to stderr. With stats-interval set, and\n"
@@ -503,6 +510,7 @@ static void usage(FILE *f)
 		"/run/braid/NAME.sock for NAME.conf), and adds, deletes and changes\n"
 		"links there while it runs (braidctl link --help).\n"
 		"With user = NAME in [bond], it becomes NAME once set up (start it as root).\n"
+		"A hub's destination may be UDP, tcp:// or dpdk-tcp:// (docs/config.md).\n"
 		"SIGTERM or SIGINT drains what is in flight and exits 0.\n");
 }
 
@@ -550,7 +558,7 @@ int main(int argc, char **argv)
 			log_level = LOG_WARN;
 			break;
 		case 'V':
-			printf("braidd %s\n", BRAID_VERSION);
+			printf("braidd %s (%s)\n", BRAID_VERSION, BRAID_FEATURES);
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -577,6 +585,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		crypto_wipe(psk, sizeof(psk));
+#ifndef BRAID_DPDK
+		if (d.cfg.dest_kind == DEST_DPDK_TCP) {
+			fprintf(stderr, "%s: dpdk-tcp:// needs a braidd built with DPDK; this one "
+				"was built without it (braidd --version says)\n", path);
+			return 1;
+		}
+#endif
 		printf("%s: ok (%s, %u link%s, mode %s)\n", path,
 		       d.cfg.role == ROLE_EDGE ? "edge" : "hub", d.cfg.nlinks,
 		       d.cfg.nlinks == 1 ? "" : "s", sched_mode_name(d.cfg.mode));
