@@ -347,6 +347,18 @@ size_t report_text(const struct braidd *d, char *buf, size_t len)
 	    "  bad input %" PRIu64 "\n", stat_get(b->fec_recovered), stat_get(b->nack_sent),
 	    stat_get(b->retransmitted), stat_get(b->auth_fail) + stat_get(b->replayed) +
 	    stat_get(b->malformed) + stat_get(b->oversize));
+	if (d->td) {
+		const struct tcpdest_stats *t = &d->td->stats;
+		char a[ADDR_STRLEN];
+
+		addr_format(&d->cfg.app_dest, a, sizeof(a));
+		put(&o, "  destination %s://%s %s  sent %" PRIu64 "  received %" PRIu64
+		    "  dropped while down %" PRIu64 "  reconnects %" PRIu64 "\n",
+		    d->cfg.dest_kind == DEST_DPDK_TCP ? "dpdk-tcp" : "tcp", a,
+		    tcpdest_state_name((enum tcpdest_state)stat_get(t->state)),
+		    stat_get(t->msgs_out), stat_get(t->msgs_in), stat_get(t->dropped_down),
+		    stat_get(t->established) ? stat_get(t->established) - 1 : 0);
+	}
 	n = report_links(d, o.used < len ? buf + o.used : NULL, o.used < len ? len - o.used : 0);
 	o.used += n;
 	return o.used;
