@@ -9,7 +9,7 @@ command -v clang >/dev/null || { echo "fuzz: clang is not installed (apt-get ins
 out=build-fuzz; mkdir -p "$out"
 flags="-std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Itools/lib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(pkg-config --cflags liburing libsodium libisal)"
 libs="$(pkg-config --libs liburing libsodium libisal) -lm"
-srcs=$(ls src/*.c sched/*.c fec/*.c tools/lib/*.c | grep -v 'src/main.c')
+srcs=$(ls src/*.c sched/*.c fec/*.c tools/lib/*.c | grep -v -e 'src/main.c' -e 'src/dpdk.c')
 rc=0
 for h in test/fuzz/fuzz_*.c; do
 	n=$(basename "$h" .c); c=test/fuzz/corpus/${n#fuzz_}

@@ -42,6 +42,11 @@ struct dpdk_params {
 	bool ecn;
 };
 
+/* Called from dpdk_poll (state also from dpdk_abort), state only once the
+ * TCP call that caused it has returned. From either the callee may call
+ * dpdk_send and dpdk_abort (from rx_data it takes effect when the packet
+ * is done), from state also dpdk_connect; never dpdk_poll or
+ * dpdk_port_close. */
 struct dpdk_events {
 	void *ctx;
 	/* In-order stream bytes from the peer, valid only during the call. */
