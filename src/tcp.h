@@ -179,6 +179,11 @@ void tcp_destroy(struct tcp *t);
 /* Sends the SYN. Only in TCPS_CLOSED; it forgets everything of a previous
  * connection (queued data included). 0 or -EISCONN. */
 int tcp_connect(struct tcp *t, uint64_t now);
+/* Changes our port for the next tcp_connect (the driver takes a new
+ * ephemeral port for each connection: the peer may still hold the old
+ * 4-tuple in TIME_WAIT). Only in TCPS_CLOSED. 0, -EINVAL (port 0) or
+ * -EISCONN. */
+int tcp_set_local_port(struct tcp *t, uint16_t port);
 /* Queues up to len bytes for sending (from SYN_SENT on, until tcp_close);
  * they go out as the windows allow. Returns the bytes taken (0 when the
  * ring is full), or -ENOTCONN (closed) or -EPIPE (after tcp_close). */
@@ -193,6 +198,9 @@ void tcp_abort(struct tcp *t);
 /* One received IPv4 packet (tcp_parse's rules). The connection does not
  * keep the pointer. */
 void tcp_rx(struct tcp *t, const uint8_t *pkt, size_t len, uint64_t now);
+/* tcp_rx for a packet whose IPv4 and TCP checksums the port has already
+ * found good (RX checksum offload): the same, without the software check. */
+void tcp_rx_verified(struct tcp *t, const uint8_t *pkt, size_t len, uint64_t now);
 /* Runs the timers due at now (retransmission, window probe, keepalive,
  * TIME_WAIT). Returns the time it next wants to be called (UINT64_MAX:
  * never); calling earlier is harmless. */

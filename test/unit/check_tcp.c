@@ -1277,6 +1277,85 @@ START_TEST(bad_checksums_counted)
 }
 END_TEST
 
+/* With RX checksum offload the driver hands over packets the port found
+ * good: no software check, but every other rule holds. */
+START_TEST(rx_verified_skips_checksum)
+{
+	uint8_t p[PKT_MAX];
+	struct tcp_seg s;
+	size_t len;
+	unsigned before;
+
+	h_established();
+	len = build(p, 5001, 1001, TCP_ACK, 65535, NULL, 0, "data", 4, 0);
+	p[len - 1] ^= 0x80;			/* the TCP checksum no longer holds */
+	rx_exact(p, len);
+	ck_assert_uint_eq(tcp_counters(H.t)->bad_csum, 1);
+	ck_assert_uint_eq(H.rxlen, 0);
+	before = H.nsent;
+	tcp_rx_verified(H.t, p, len, H.now);
+	ck_assert_uint_eq(tcp_counters(H.t)->bad_csum, 1);
+	ck_assert_uint_eq(H.rxlen, 4);
+	ck_assert_mem_eq(H.rx, "dat\xe1", 4);
+	ck_assert_uint_eq(H.nsent, before + 1);
+	last_seg(&s);
+	ck_assert_uint_eq(s.ack, 5005);
+
+	/* Still parsed with every length checked, and still filtered. */
+	tcp_rx_verified(H.t, p, 39, H.now);
+	ck_assert_uint_eq(tcp_counters(H.t)->malformed, 1);
+	len = build(p, 5005, 1001, TCP_ACK, 65535, NULL, 0, "x", 1, 0);
+	p[21] ^= 1;				/* another source port */
+	tcp_rx_verified(H.t, p, len, H.now);
+	ck_assert_uint_eq(tcp_counters(H.t)->not_ours, 1);
+	ck_assert_uint_eq(H.rxlen, 4);
+	h_free();
+}
+END_TEST
+
+/* The driver takes a new port for each connection; only when closed. */
+START_TEST(local_port_changed_when_closed)
+{
+	struct tcp_params p;
+	struct tcp_seg s;
+	uint8_t pkt[PKT_MAX];
+	size_t len;
+
+	default_params(&p);
+	h_create(&p);
+	ck_assert_int_eq(tcp_set_local_port(H.t, 0), -EINVAL);
+	ck_assert_int_eq(tcp_set_local_port(H.t, 50001), 0);
+	ck_assert_int_eq(tcp_connect(H.t, H.now), 0);
+	ck_assert_int_eq(tcp_set_local_port(H.t, 50002), -EISCONN);
+	ck_assert_int_eq(tcp_parse(H.sent[0], H.sent_len[0], &s), 0);
+	ck_assert(tcp_csum_verify(&s));
+	ck_assert_uint_eq(s.flags, TCP_SYN);
+	ck_assert_uint_eq(s.sport, 50001);
+
+	/* A SYN-ACK to the old port is not ours; to the new one it is. */
+	peer(7000, 1001, TCP_SYN | TCP_ACK, 1000, NULL, 0);
+	ck_assert_uint_eq(tcp_counters(H.t)->not_ours, 1);
+	ck_assert_int_eq(tcp_get_state(H.t), TCPS_SYN_SENT);
+	len = build(pkt, 7000, 1001, TCP_SYN | TCP_ACK, 1000, NULL, 0, NULL, 0, 0);
+	pkt[22] = 50001 >> 8, pkt[23] = 50001 & 0xff;
+	ck_assert_int_eq(tcp_csum_fill(pkt, len), 0);
+	tcp_rx(H.t, pkt, len, H.now);
+	ck_assert_int_eq(tcp_get_state(H.t), TCPS_ESTABLISHED);
+	ck_assert_int_eq(tcp_parse(H.sent[1], H.sent_len[1], &s), 0);
+	ck_assert_uint_eq(s.sport, 50001);
+	ck_assert_uint_eq(s.ack, 7001);
+	ck_assert_int_eq(tcp_set_local_port(H.t, 50002), -EISCONN);
+
+	tcp_abort(H.t);
+	ck_assert_int_eq(tcp_set_local_port(H.t, 50002), 0);
+	ck_assert_int_eq(tcp_connect(H.t, H.now), 0);
+	ck_assert_int_eq(tcp_parse(H.sent[H.nsent - 1], H.sent_len[H.nsent - 1], &s), 0);
+	ck_assert_uint_eq(s.flags, TCP_SYN);
+	ck_assert_uint_eq(s.sport, 50002);
+	h_free();
+}
+END_TEST
+
 START_TEST(options_walked)
 {
 	/* NOPs, an unknown option, SACK-permitted, timestamps, window scale
@@ -1366,6 +1445,8 @@ static Suite *tcp_suite(void)
 	tcase_add_loop_test(tc, malformed_headers_counted, 0,
 			    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, bad_checksums_counted);
+	tcase_add_test(tc, rx_verified_skips_checksum);
+	tcase_add_test(tc, local_port_changed_when_closed);
 	tcase_add_test(tc, options_walked);
 	tcase_add_test(tc, create_refuses_bad_params);
 	suite_add_tcase(s, tc);
