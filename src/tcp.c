@@ -14,9 +14,12 @@
  * What it leaves out compared with a full TCP (docs/tcp.md says more):
  *  - passive open (LISTEN, SYN_RECEIVED) and simultaneous open: a SYN
  *    without ACK in SYN_SENT is dropped;
- *  - an out-of-order queue: a segment past rcv_nxt is dropped and answered
- *    with a duplicate ACK; the peer retransmits;
- *  - SACK, timestamps (and so PAWS, RTTM on retransmissions), window scaling
+ *  - a large out-of-order queue: data past rcv_nxt is kept in up to
+ *    OOO_MAX disjoint ranges (a segment that would make one more is
+ *    dropped) and every such segment gets a duplicate ACK at once;
+ *  - SACK as a sender (we offer SACK and put SACK blocks on our duplicate
+ *    ACKs, but ignore the peer's), timestamps (and so PAWS, RTTM on
+ *    retransmissions), window scaling
  *    of our own window (we send shift 0 and a fixed window), TCP Fast Open,
  *    MD5/AO signatures, urgent data (URG is ignored);
  *  - Nagle, delayed ACKs (every data segment is ACKed when the call that
@@ -45,8 +48,17 @@
 #define SNDBUF_MAX ((size_t)1 << 30)
 #define PERSIST_SHIFT_MAX 16
 #define IPPROTO_TCP_NUM 6
-/* The options on our SYN: MSS (4), NOP (1), window scale (3). */
-#define SYN_OPT_LEN 8
+/* The out-of-order queue: a byte ring indexed by sequence number, larger
+ * than any window we advertise so that no two bytes in the window share a
+ * slot, and at most OOO_MAX disjoint ranges of it in use. */
+#define OOO_SIZE 65536u
+#define OOO_MAX 8
+/* The options on our SYN: MSS (4), NOP (1), window scale (3), NOP, NOP,
+ * SACK-permitted (2). */
+#define SYN_OPT_LEN 12
+/* SACK blocks on a duplicate ACK: NOP, NOP, kind, length, then 8 bytes a
+ * block; four fit the 40 bytes of options. */
+#define SACK_BLOCKS_MAX 4
 
 struct tcp {
 	struct tcp_params p;
@@ -98,8 +110,17 @@ struct tcp {
 	uint32_t ecn_recover;		/* no second cut before an ACK past it */
 	bool ece_echo;			/* CE seen; ECE on our ACKs until CWR */
 
-	/* Receive side: we deliver at once, so the window never shrinks. */
+	/* Receive side: we deliver at once, so the window never shrinks.
+	 * Data past rcv_nxt waits in ooo, in the ranges ooo_iv[0..ooo_n),
+	 * sorted and disjoint, each past rcv_nxt. */
 	uint32_t irs, rcv_nxt;
+	bool sack_ok;			/* the peer's SYN-ACK permitted SACK */
+	unsigned ooo_last;		/* the range the latest segment went to */
+	uint8_t *ooo;
+	struct ooo_range {
+		uint32_t start, end;
+	} ooo_iv[OOO_MAX];
+	unsigned ooo_n;
 
 	uint64_t ka_at;
 	unsigned ka_sent;
@@ -226,7 +247,12 @@ static int parse_options(struct wire_reader *r, struct tcp_seg *s)
 			s->wscale = body[0] > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : body[0];
 			s->has_wscale = true;
 			break;
-		default:			/* SACK, timestamps, ...: not used */
+		case 4:
+			if (olen != 2)
+				return -EBADMSG;
+			s->sack_ok = true;
+			break;
+		default:			/* SACK blocks, timestamps, ...: not used */
 			break;
 		}
 	}
@@ -333,7 +359,17 @@ static void emit(struct tcp *t, uint32_t seq, uint32_t ack, uint8_t flags,
 {
 	uint8_t *p = t->pkt, *th = p + TCP_IP_HDR_LEN;
 	size_t optlen = (flags & TCP_SYN) ? SYN_OPT_LEN : 0;
-	size_t tot = TCP_IP_HDR_LEN + TCP_HDR_LEN + optlen + n;
+	/* SACK blocks on an ACK without data while data waits past a hole
+	 * (RFC 2018): the block holding the latest segment first. Data
+	 * segments carry none, so they stay within the MSS. */
+	unsigned nsack = t->sack_ok && t->ooo_n && n == 0 && (flags & TCP_ACK) &&
+			 !(flags & (TCP_SYN | TCP_RST | TCP_FIN)) ?
+			 (t->ooo_n < SACK_BLOCKS_MAX ? t->ooo_n : SACK_BLOCKS_MAX) : 0;
+	size_t tot;
+
+	if (nsack)
+		optlen = 4 + 8 * nsack;
+	tot = TCP_IP_HDR_LEN + TCP_HDR_LEN + optlen + n;
 
 	if (t->ecn_ok && t->ece_echo && (flags & TCP_ACK) && !(flags & (TCP_SYN | TCP_RST)))
 		flags |= TCP_ECE;
@@ -354,7 +390,7 @@ static void emit(struct tcp *t, uint32_t seq, uint32_t ack, uint8_t flags,
 	th[13] = flags;
 	put16(th + 14, (flags & TCP_RST) ? 0 : t->p.rcv_wnd);
 	put16(th + 18, 0);
-	if (optlen) {
+	if (flags & TCP_SYN) {
 		uint8_t *o = th + TCP_HDR_LEN;
 
 		o[0] = 2;
@@ -364,6 +400,27 @@ static void emit(struct tcp *t, uint32_t seq, uint32_t ack, uint8_t flags,
 		o[5] = 3;
 		o[6] = 3;
 		o[7] = 0;	/* we do not scale our own window */
+		o[8] = 1;
+		o[9] = 1;
+		o[10] = 4;	/* SACK-permitted */
+		o[11] = 2;
+	} else if (nsack) {
+		uint8_t *o = th + TCP_HDR_LEN;
+		unsigned k = 0, last = t->ooo_last < t->ooo_n ? t->ooo_last : 0;
+
+		o[0] = 1;
+		o[1] = 1;
+		o[2] = 5;
+		o[3] = (uint8_t)(2 + 8 * nsack);
+		put32(o + 4, t->ooo_iv[last].start);
+		put32(o + 8, t->ooo_iv[last].end);
+		for (unsigned i = 0; i < t->ooo_n && k + 1 < nsack; i++) {
+			if (i == last)
+				continue;
+			k++;
+			put32(o + 4 + 8 * k, t->ooo_iv[i].start);
+			put32(o + 8 + 8 * k, t->ooo_iv[i].end);
+		}
 	}
 	if (n)
 		ring_read(t, off, th + TCP_HDR_LEN + optlen, n);
@@ -712,6 +769,74 @@ static bool rx_ack(struct tcp *t, const struct tcp_seg *s)
 	return t->state != TCPS_CLOSED;
 }
 
+static void ooo_copy_in(struct tcp *t, uint32_t seq, const uint8_t *p, size_t n)
+{
+	size_t off = seq & (OOO_SIZE - 1), first = OOO_SIZE - off;
+
+	if (first > n)
+		first = n;
+	memcpy(t->ooo + off, p, first);
+	memcpy(t->ooo, p + first, n - first);
+}
+
+/* Keeps [seq, seq + n), which lies past rcv_nxt and inside the window.
+ * False when it would need one range more than OOO_MAX. */
+static bool ooo_add(struct tcp *t, uint32_t seq, const uint8_t *p, size_t n)
+{
+	uint32_t lo = seq, hi = seq + (uint32_t)n;
+	unsigned i, j;
+
+	for (i = 0; i < t->ooo_n && tcp_seq_lt(t->ooo_iv[i].end, lo); i++)
+		;
+	/* Ranges i..j-1 touch or overlap the new one: they become one. */
+	for (j = i; j < t->ooo_n && tcp_seq_leq(t->ooo_iv[j].start, hi); j++) {
+		if (tcp_seq_lt(t->ooo_iv[j].start, lo))
+			lo = t->ooo_iv[j].start;
+		if (tcp_seq_gt(t->ooo_iv[j].end, hi))
+			hi = t->ooo_iv[j].end;
+	}
+	if (j == i && t->ooo_n == OOO_MAX)
+		return false;
+	ooo_copy_in(t, seq, p, n);
+	memmove(&t->ooo_iv[i + 1], &t->ooo_iv[j], (t->ooo_n - j) * sizeof(t->ooo_iv[0]));
+	t->ooo_iv[i].start = lo;
+	t->ooo_iv[i].end = hi;
+	t->ooo_n = t->ooo_n - (j - i) + 1;
+	t->ooo_last = i;
+	return true;
+}
+
+/* Hands on what the queue holds from rcv_nxt on. False if the connection
+ * closed in a callback. */
+static bool ooo_deliver(struct tcp *t)
+{
+	while (t->ooo_n && tcp_seq_leq(t->ooo_iv[0].start, t->rcv_nxt)) {
+		uint32_t end = t->ooo_iv[0].end;
+		size_t n, off, first;
+
+		t->ooo_n--;
+		memmove(&t->ooo_iv[0], &t->ooo_iv[1], t->ooo_n * sizeof(t->ooo_iv[0]));
+		if (t->ooo_last)
+			t->ooo_last--;
+		if (tcp_seq_leq(end, t->rcv_nxt))
+			continue;
+		n = end - t->rcv_nxt;
+		off = t->rcv_nxt & (OOO_SIZE - 1);
+		first = OOO_SIZE - off < n ? OOO_SIZE - off : n;
+		t->rcv_nxt = end;
+		t->c.bytes_in += n;
+		t->io.rx_data(t->io.ctx, t->ooo + off, first);
+		if (t->state == TCPS_CLOSED)
+			return false;
+		if (n > first) {
+			t->io.rx_data(t->io.ctx, t->ooo, n - first);
+			if (t->state == TCPS_CLOSED)
+				return false;
+		}
+	}
+	return true;
+}
+
 static bool in_rcv_wnd(const struct tcp *t, uint32_t x)
 {
 	return tcp_seq_geq(x, t->rcv_nxt) && tcp_seq_lt(x, t->rcv_nxt + t->p.rcv_wnd);
@@ -749,6 +874,7 @@ static void rx_syn_sent(struct tcp *t, const struct tcp_seg *s)
 	/* RFC 7323: scaling holds only if both SYNs carry the option (ours
 	 * always does), and the SYN-ACK's own window is never scaled. */
 	t->snd_wscale = s->has_wscale ? s->wscale : 0;
+	t->sack_ok = s->sack_ok;
 	t->snd_wnd = s->wnd;
 	t->max_snd_wnd = s->wnd;
 	t->snd_wl1 = s->seq;
@@ -856,9 +982,19 @@ static void rx_sync(struct tcp *t, const struct tcp_seg *s)
 		return;
 	}
 	if (tcp_seq_gt(s->seq, t->rcv_nxt)) {
-		/* No out-of-order queue: drop, and a duplicate ACK tells the
-		 * peer (three of them, its fast retransmit) what is missing. */
+		/* Past a hole: kept (its FIN is not: the peer sends it again),
+		 * and a duplicate ACK tells the peer (three of them, its fast
+		 * retransmit) what is missing. */
+		uint32_t room = t->rcv_nxt + t->p.rcv_wnd - s->seq;
+
 		t->c.out_of_order++;
+		n = s->data_len < room ? s->data_len : room;
+		if (n) {
+			if (ooo_add(t, s->seq, s->data, n))
+				t->c.ooo_kept++;
+			else
+				t->c.ooo_overflow++;
+		}
 		t->c.dup_acks_sent++;
 		send_ack(t);
 		return;
@@ -878,8 +1014,12 @@ static void rx_sync(struct tcp *t, const struct tcp_seg *s)
 		t->io.rx_data(t->io.ctx, s->data + skip, n);
 		if (t->state == TCPS_CLOSED)
 			return;
+		/* The hole it filled: what waited behind it follows. */
+		if (!ooo_deliver(t))
+			return;
 	}
-	if (!fin)
+	/* The FIN counts only where the data ends. */
+	if (!fin || t->rcv_nxt != s->seq + (uint32_t)s->data_len)
 		return;
 	t->rcv_nxt++;
 	switch (t->state) {
@@ -1090,6 +1230,11 @@ int tcp_create(struct tcp **out, const struct tcp_params *params, const struct t
 	t->pkt = calloc(1, t->pkt_cap);
 	if (!t->pkt)
 		goto err_pkt;
+	t->ooo = malloc(OOO_SIZE);
+	if (!t->ooo) {
+		free(t->pkt);
+		goto err_pkt;
+	}
 	t->state = TCPS_CLOSED;
 	t->rto_at = t->persist_at = t->ka_at = t->tw_at = NEVER;
 	*out = t;
@@ -1106,6 +1251,7 @@ void tcp_destroy(struct tcp *t)
 {
 	if (!t)
 		return;
+	free(t->ooo);
 	free(t->pkt);
 	free(t->ring);
 	free(t);
@@ -1142,6 +1288,8 @@ int tcp_connect(struct tcp *t, uint64_t now)
 	t->persist_shift = t->persist_probes = 0;
 	t->ecn_ok = t->cwr_pending = t->ece_echo = false;
 	t->irs = t->rcv_nxt = 0;
+	t->ooo_n = t->ooo_last = 0;
+	t->sack_ok = false;
 	t->ka_sent = 0;
 	t->ack_now = false;
 	send_syn(t);
@@ -1271,6 +1419,7 @@ void tcp_get_snapshot(const struct tcp *t, struct tcp_snapshot *i)
 	i->snd_nxt = t->snd_nxt;
 	i->snd_max = t->snd_max;
 	i->rcv_nxt = t->rcv_nxt;
+	i->sack = t->sack_ok;
 	i->snd_wnd = t->snd_wnd;
 	i->cwnd = t->cwnd;
 	i->ssthresh = t->ssthresh;

@@ -79,6 +79,7 @@ struct tcp_seg {
 	uint16_t mss;		/* option values, valid when has_* */
 	uint8_t wscale;		/* clamped to TCP_WSCALE_MAX */
 	bool has_mss, has_wscale;
+	bool sack_ok;		/* SACK-permitted (RFC 2018), on a SYN */
 };
 
 /* Parses one IPv4 packet carrying TCP, checking every length: the buffer
@@ -158,7 +159,9 @@ struct tcp_counters {
 	uint64_t malformed;		/* refused by tcp_parse */
 	uint64_t not_ours;		/* other addresses or ports */
 	uint64_t out_of_window;		/* sequence or ACK outside the window */
-	uint64_t out_of_order;		/* data past rcv_nxt, dropped */
+	uint64_t out_of_order;		/* segments past rcv_nxt (a hole before them) */
+	uint64_t ooo_kept;		/* ... whose data was kept for later */
+	uint64_t ooo_overflow;		/* ... dropped: OOO_MAX holes already */
 	uint64_t rst_in;		/* RSTs that closed the connection */
 	uint64_t rst_out;
 	uint64_t challenge_acks;	/* RFC 5961 */
@@ -223,6 +226,7 @@ struct tcp_snapshot {
 	uint16_t mss;			/* what we send: min(ours, the peer's) */
 	uint8_t snd_wscale;		/* the peer's shift (0 if not agreed) */
 	bool ecn;			/* ECN agreed */
+	bool sack;			/* SACK agreed: our duplicate ACKs carry SACK blocks */
 	uint64_t srtt_ns, rttvar_ns, rto_ns;
 	size_t queued;			/* bytes in the ring: unacked + unsent */
 };

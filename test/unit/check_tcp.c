@@ -266,6 +266,7 @@ START_TEST(handshake_syn_has_mss_and_wscale)
 	ck_assert_uint_eq(s.mss, TCP_MSS_DFL);
 	ck_assert(s.has_wscale);
 	ck_assert_uint_eq(s.wscale, 0);
+	ck_assert(s.sack_ok);
 	ck_assert_uint_eq(s.data_len, 0);
 	ck_assert_uint_eq(s.ecn, TCP_ECN_NOT_ECT);
 	ck_assert_uint_eq(H.sent[0][8], 64);		/* TTL */
@@ -444,7 +445,7 @@ START_TEST(data_in_order_delivered_and_acked)
 }
 END_TEST
 
-START_TEST(data_out_of_order_dropped_with_dup_ack)
+START_TEST(data_out_of_order_kept_with_dup_ack)
 {
 	struct tcp_seg s;
 	unsigned before;
@@ -459,25 +460,31 @@ START_TEST(data_out_of_order_dropped_with_dup_ack)
 	ck_assert_uint_eq(s.ack, 5001);
 	ck_assert_uint_eq(s.data_len, 0);
 	ck_assert_uint_eq(tcp_counters(H.t)->out_of_order, 1);
+	ck_assert_uint_eq(tcp_counters(H.t)->ooo_kept, 1);
 
-	/* A FIN past a hole is not taken either. */
-	peer(5011, 1001, TCP_ACK | TCP_FIN, 65535, NULL, 0);
+	/* A FIN past a hole is not taken. */
+	peer(5016, 1001, TCP_ACK | TCP_FIN, 65535, NULL, 0);
 	ck_assert_int_eq(tcp_get_state(H.t), TCPS_ESTABLISHED);
 	ck_assert_uint_eq(tcp_counters(H.t)->out_of_order, 2);
 
-	/* The hole filled, then the segment again: both delivered. */
+	/* The hole filled: it and what waited behind it, one ACK for all. */
+	before = H.nsent;
 	peer(5001, 1001, TCP_ACK, 65535, "0123456789", 10);
-	peer(5011, 1001, TCP_ACK, 65535, "later", 5);
 	ck_assert_uint_eq(H.rxlen, 15);
 	ck_assert_mem_eq(H.rx, "0123456789later", 15);
+	ck_assert_uint_eq(H.nsent, before + 1);
 	last_seg(&s);
 	ck_assert_uint_eq(s.ack, 5016);
+	/* The segment again: old, only an ACK. */
+	peer(5011, 1001, TCP_ACK, 65535, "later", 5);
+	ck_assert_uint_eq(H.rxlen, 15);
+	ck_assert_uint_eq(tcp_counters(H.t)->out_of_window, 1);
 
 	/* Beyond the window altogether: out_of_window, an ACK, nothing kept. */
 	before = H.nsent;
 	peer(5016 + 70000, 1001, TCP_ACK, 65535, "x", 1);
 	ck_assert_uint_eq(H.nsent, before + 1);
-	ck_assert_uint_eq(tcp_counters(H.t)->out_of_window, 1);
+	ck_assert_uint_eq(tcp_counters(H.t)->out_of_window, 2);
 	ck_assert_uint_eq(H.rxlen, 15);
 	h_free();
 }
@@ -807,6 +814,177 @@ START_TEST(sequence_numbers_across_wrap)
 	ck_assert_mem_eq(H.rx, in, 3000);
 	last_seg(&s);
 	ck_assert_uint_eq(s.ack, 0xfffffff1u + 3000);
+	h_free();
+}
+END_TEST
+
+/* The SACK blocks (RFC 2018) of the last segment sent: how many, into
+ * b[2 * k] (start) and b[2 * k + 1] (end). */
+static unsigned last_sack(uint32_t b[2 * 4])
+{
+	struct tcp_seg s;
+	const uint8_t *o, *end;
+
+	last_seg(&s);
+	o = s.th + 20;
+	end = s.th + (s.th[12] >> 4) * 4;
+	while (o < end) {
+		if (o[0] == 0)
+			break;
+		if (o[0] == 1) {
+			o++;
+			continue;
+		}
+		if (o[0] == 5) {
+			unsigned n = (o[1] - 2u) / 8;
+
+			ck_assert_uint_le(n, 4);
+			for (unsigned k = 0; k < 2 * n; k++)
+				b[k] = (uint32_t)o[2 + 4 * k] << 24 | (uint32_t)o[3 + 4 * k] << 16 |
+				       (uint32_t)o[4 + 4 * k] << 8 | o[5 + 4 * k];
+			return n;
+		}
+		o += o[1];
+	}
+	return 0;
+}
+
+/* SACK agreed: each duplicate ACK names the queued ranges, the one the
+ * latest segment went to first, at most four; segments with data and
+ * ACKs with no hole carry none. Not agreed: none ever. */
+START_TEST(sack_blocks_on_dup_acks)
+{
+	static const uint8_t opts[] = { 2, 4, 0x03, 0xe8, 1, 1, 4, 2 };	/* MSS 1000, SACK ok */
+	static uint8_t in[10000];
+	struct tcp_params p;
+	struct tcp_seg s;
+	uint32_t b[8];
+
+	fill_pattern(in, sizeof(in), 3);
+	default_params(&p);
+	h_create(&p);
+	ck_assert_int_eq(tcp_connect(H.t, H.now), 0);
+	peer_ex(5000, H.iss + 1, TCP_SYN | TCP_ACK, 65535, opts, sizeof(opts), NULL, 0, 0);
+	ck_assert_int_eq(tcp_get_state(H.t), TCPS_ESTABLISHED);
+	ck_assert(snap().sack);
+	H.pseq = 5001;
+	ck_assert_uint_eq(last_sack(b), 0);
+
+	peer(5001 + 2000, H.iss + 1, TCP_ACK, 65535, in + 2000, 1000);
+	ck_assert_uint_eq(last_sack(b), 1);
+	ck_assert_uint_eq(b[0], 5001 + 2000);
+	ck_assert_uint_eq(b[1], 5001 + 3000);
+	peer(5001 + 6000, H.iss + 1, TCP_ACK, 65535, in + 6000, 1000);
+	peer(5001 + 4000, H.iss + 1, TCP_ACK, 65535, in + 4000, 1000);
+	ck_assert_uint_eq(last_sack(b), 3);
+	ck_assert_uint_eq(b[0], 5001 + 4000);	/* the latest first */
+	ck_assert_uint_eq(b[2], 5001 + 2000);
+	ck_assert_uint_eq(b[4], 5001 + 6000);
+	peer(5001 + 8000, H.iss + 1, TCP_ACK, 65535, in + 8000, 1000);
+	peer(5001 + 9500, H.iss + 1, TCP_ACK, 65535, in + 9500, 500);
+	ck_assert_uint_eq(last_sack(b), 4);	/* five ranges, four blocks */
+	ck_assert_uint_eq(b[0], 5001 + 9500);
+	ck_assert_uint_eq(b[1], 5001 + 10000);
+	last_seg(&s);
+	ck_assert_uint_le(s.ip_len, 20 + 60);
+
+	/* Data we send carries no blocks, whatever is queued. */
+	ck_assert_int_eq(tcp_send(H.t, "x", 1, H.now), 1);
+	last_seg(&s);
+	ck_assert_uint_eq(s.data_len, 1);
+	ck_assert_uint_eq(last_sack(b), 0);
+
+	/* The first hole filled: the rest still has blocks; all filled: none. */
+	peer(5001, H.iss + 1, TCP_ACK, 65535, in, 2000);
+	ck_assert_uint_eq(H.rxlen, 3000);
+	peer(5001 + 3000, H.iss + 1, TCP_ACK, 65535, in + 3000, 1000);
+	ck_assert_uint_eq(H.rxlen, 5000);
+	ck_assert_uint_eq(last_sack(b), 3);
+	peer(5001 + 5000, H.iss + 1, TCP_ACK, 65535, in + 5000, 1000);
+	peer(5001 + 7000, H.iss + 1, TCP_ACK, 65535, in + 7000, 1000);
+	peer(5001 + 9000, H.iss + 1, TCP_ACK, 65535, in + 9000, 500);
+	ck_assert_uint_eq(H.rxlen, 10000);
+	ck_assert_mem_eq(H.rx, in, 10000);
+	ck_assert_uint_eq(last_sack(b), 0);
+	h_free();
+
+	/* Without SACK-permitted on the SYN-ACK: plain duplicate ACKs. */
+	h_established();
+	ck_assert(!snap().sack);
+	peer(5001 + 2000, 1001, TCP_ACK, 65535, in + 2000, 1000);
+	ck_assert_uint_eq(last_sack(b), 0);
+	h_free();
+}
+END_TEST
+
+/* The queue: many holes filled in any order, overlapping and repeated
+ * segments, the ring's own wrap, a segment cut at the window's edge, one
+ * hole too many dropped, and a FIN only where the data ends. */
+START_TEST(data_out_of_order_queue)
+{
+	static uint8_t in[70000];
+	struct tcp_seg s;
+	const uint32_t base = 5001;
+	/* Segments of 1000 bytes: 1..8 arrive first, each leaving a hole
+	 * before it (0, and the odd ones missing), then the rest. */
+	static const unsigned first[] = { 2, 4, 6, 8, 10, 12, 14, 16 };
+	static const unsigned then[] = { 15, 1, 13, 3, 11, 5, 9, 7, 0 };
+
+	h_established();
+	fill_pattern(in, sizeof(in), 7);
+	for (unsigned i = 0; i < 8; i++)
+		peer(base + first[i] * 1000, 1001, TCP_ACK, 65535, in + first[i] * 1000, 1000);
+	ck_assert_uint_eq(tcp_counters(H.t)->ooo_kept, 8);
+	/* A ninth hole: no room, dropped and counted, still a duplicate ACK. */
+	peer(base + 18000, 1001, TCP_ACK, 65535, in + 18000, 1000);
+	ck_assert_uint_eq(tcp_counters(H.t)->ooo_overflow, 1);
+	last_seg(&s);
+	ck_assert_uint_eq(s.ack, base);
+	/* Overlapping what is queued, bridging two ranges. */
+	peer(base + 2500, 1001, TCP_ACK, 65535, in + 2500, 2000);
+	ck_assert_uint_eq(H.rxlen, 0);
+	for (unsigned i = 0; i < sizeof(then) / sizeof(then[0]); i++)
+		peer(base + then[i] * 1000, 1001, TCP_ACK, 65535, in + then[i] * 1000, 1000);
+	ck_assert_uint_eq(H.rxlen, 17000);
+	ck_assert_mem_eq(H.rx, in, 17000);
+	last_seg(&s);
+	ck_assert_uint_eq(s.ack, base + 17000);
+	ck_assert_uint_eq(snap().rcv_nxt, base + 17000);
+
+	/* The ring wraps at 64 KiB of sequence space: push on past it with
+	 * holes filled late, and a segment running past the window's edge
+	 * kept only up to it. */
+	H.rxlen = 0;
+	for (uint32_t at = 17000; at + 3000 <= 68000; at += 3000) {
+		peer(base + at + 2000, 1001, TCP_ACK, 65535, in + at + 2000, 1000);
+		peer(base + at + 1000, 1001, TCP_ACK, 65535, in + at + 1000, 1000);
+		peer(base + at, 1001, TCP_ACK, 65535, in + at, 1000);
+	}
+	ck_assert_uint_eq(H.rxlen, 51000);
+	ck_assert_mem_eq(H.rx, in + 17000, 51000);
+	/* rcv_nxt = base + 68000; the window ends 65535 bytes later. */
+	{
+		static uint8_t far[1400];
+
+		fill_pattern(far, sizeof(far), 9);
+		peer(base + 68000 + 65535 - 400, 1001, TCP_ACK, 65535, far, sizeof(far));
+		ck_assert_uint_eq(tcp_counters(H.t)->ooo_kept, 8 + 1 + 8 + 34 + 1);
+	}
+
+	/* A FIN on a queued segment is dropped; one where the data ends is
+	 * taken once the hole before it is filled. */
+	h_free();
+	h_established();
+	H.rxlen = 0;
+	peer(5101, 1001, TCP_ACK | TCP_FIN, 65535, in + 100, 100);
+	ck_assert_int_eq(tcp_get_state(H.t), TCPS_ESTABLISHED);
+	peer(5001, 1001, TCP_ACK, 65535, in, 100);
+	ck_assert_uint_eq(H.rxlen, 200);
+	ck_assert_int_eq(tcp_get_state(H.t), TCPS_ESTABLISHED);
+	peer(5101, 1001, TCP_ACK | TCP_FIN, 65535, in + 100, 100);
+	ck_assert_int_eq(tcp_get_state(H.t), TCPS_CLOSE_WAIT);
+	ck_assert_uint_eq(H.rxlen, 200);
+	ck_assert_uint_eq(snap().rcv_nxt, 5202);
 	h_free();
 }
 END_TEST
@@ -1461,7 +1639,9 @@ static Suite *tcp_suite(void)
 
 	tc = tcase_create("data");
 	tcase_add_test(tc, data_in_order_delivered_and_acked);
-	tcase_add_test(tc, data_out_of_order_dropped_with_dup_ack);
+	tcase_add_test(tc, data_out_of_order_kept_with_dup_ack);
+	tcase_add_test(tc, data_out_of_order_queue);
+	tcase_add_test(tc, sack_blocks_on_dup_acks);
 	tcase_add_test(tc, rto_retransmits_with_backoff_and_karn);
 	tcase_add_test(tc, rto_gives_up_after_max_retries);
 	tcase_add_test(tc, fast_retransmit_after_three_dup_acks);
