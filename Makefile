@@ -4,7 +4,8 @@
 #   make check      install missing Debian packages, build, run every test
 #   make demo       install, build, run an edge and a hub over 3 links with live stats
 #   make bench      benchmarks: scenario table (braid vs direct, forwarders, librist over
-#                   emulated links), loopback latency/throughput/CPU, FEC (JSON + PNG out)
+#                   emulated links), loopback latency/throughput/CPU, the TCP destinations
+#                   (kernel vs DPDK), FEC (JSON + PNG out)
 #   make SANITIZE=address,undefined check   the same tests under ASan + UBSan
 #   make soak       ten minutes of traffic with loss and link churn (SOAK_SECONDS)
 #
@@ -194,6 +195,7 @@ bench: bench-deps
 	$(MAKE) --no-print-directory all
 	@scripts/bench-scenarios.sh $(B)
 	@scripts/bench-latency.sh $(B)
+	@scripts/bench-tcp.sh $(B)
 	@$(B)/braid-fecbench --json bench-results/fec.json
 
 bench-scenarios: bench-deps
@@ -203,6 +205,12 @@ bench-scenarios: bench-deps
 bench-latency: bench-deps
 	$(MAKE) --no-print-directory all
 	@scripts/bench-latency.sh $(B)
+
+# The hub's TCP destinations side by side: tcp:// (kernel) against
+# dpdk-tcp:// (af_packet PMD on a veth) and udp://, latency percentiles.
+bench-tcp: bench-deps
+	$(MAKE) --no-print-directory all
+	@scripts/bench-tcp.sh $(B)
 
 # Ten minutes (SOAK_SECONDS) of traffic with loss and link churn: memory
 # flat, counters balanced. Not part of check.
@@ -244,6 +252,6 @@ install: $(BRAIDD) $(INSTALL_TOOLS)
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test unit demo bench bench-scenarios bench-latency bench-deps fuzz soak install clean
+.PHONY: all deps check test unit demo bench bench-scenarios bench-latency bench-tcp bench-deps fuzz soak install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -9,7 +9,7 @@ pkgs=(
 	build-essential pkg-config
 	liburing-dev libisal-dev libjemalloc-dev libsodium-dev libdpdk-dev
 	check libsubunit-dev libsystemd-dev systemd
-	iproute2 ethtool sockperf procps jq valgrind socat groff-base
+	iproute2 ethtool nftables sockperf procps jq valgrind socat groff-base
 )
 if [ "${1:-}" = bench ]; then
 	pkgs+=(rist-tools gnuplot-nox)

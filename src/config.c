@@ -121,6 +121,8 @@ static const struct key_def keys[] = {
 	{ "gateway",        SEC_DPDK, K_IPV4,     B(dpdk.gateway) },
 	{ "local-port",     SEC_DPDK, K_U32,      B(dpdk.local_port), 0, 65535,
 	  "0..65535 (0: a new ephemeral port each connection)" },
+	{ "rto-min",        SEC_DPDK, K_DURATION, B(dpdk.rto_min_ns),
+	  NS_PER_MS / 10, NS_PER_S, "100us..1s" },
 
 	{ "local",          SEC_LINK, K_ADDR,     L(local) },
 	{ "device",         SEC_LINK, K_IFNAME,   L(device) },
@@ -379,6 +381,7 @@ void config_defaults(struct braid_config *cfg)
 	cfg->reconnect_min_ns = 10 * NS_PER_MS;
 	cfg->reconnect_max_ns = NS_PER_S;
 	cfg->tcp_buffer = 1u << 20;
+	cfg->dpdk.rto_min_ns = 10 * NS_PER_MS;
 	cfg->nlinks = 0;
 }
 

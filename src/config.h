@@ -5,7 +5,7 @@
  *            stats-interval, max-flows, reorder-window
  *   [app]    listen (edge), destination (hub: IP:PORT or udp://, tcp://,
  *            dpdk-tcp://), reconnect-min, reconnect-max, tcp-buffer
- *   [dpdk]   eal, port, address, gateway, local-port (dpdk-tcp:// only)
+ *   [dpdk]   eal, port, address, gateway, local-port, rto-min (dpdk-tcp:// only)
  *   [link NAME]  local, device, remote, weight, priority
  *
  * Comments start with '#' or ';'. Durations take us, ms, s, m suffixes (bare
@@ -51,6 +51,7 @@ struct dpdk_config {
 	unsigned prefix;		/* 1..32 */
 	uint32_t gateway;		/* 0: none (the destination must be on-link) */
 	unsigned local_port;		/* 0 (default): a new ephemeral port per connection */
+	uint64_t rto_min_ns;		/* the least retransmission timeout, default 10ms */
 };
 
 struct link_config {

@@ -683,6 +683,14 @@ int dpdk_port_open(struct dpdk_port **out, const struct dpdk_params *p,
 	tp.local_port = p->local_port ? p->local_port : dp->next_port;
 	tp.sndbuf = p->sndbuf;
 	tp.keepalive_idle_ns = p->keepalive_idle_ns;
+	/* A dead server is found in seconds, as the kernel tcp:// path finds
+	 * it (keepalive 5 x 1 s, TCP_USER_TIMEOUT 10 s): probes 1 s apart,
+	 * and at most 10 timeouts in a row with the RTO capped at 1 s. */
+	tp.keepalive_intvl_ns = 1000000000ull;
+	tp.keepalive_count = 5;
+	tp.rto_max_ns = 1000000000ull;
+	tp.max_retries = 10;
+	tp.rto_min_ns = p->rto_min_ns;
 	tp.ecn = p->ecn;
 	if (mtu < IPV4_TCP_OVERHEAD + TCP_MSS_MIN) {
 		snprintf(err, errlen, "DPDK port %u's MTU (%u) is too small for TCP",

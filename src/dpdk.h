@@ -38,7 +38,8 @@ struct dpdk_params {
 	uint16_t remote_port;
 	uint16_t local_port;		/* 0: a new ephemeral port for each connection */
 	size_t sndbuf;			/* the connection's retransmit ring (tcp_params.sndbuf) */
-	uint64_t keepalive_idle_ns;	/* 0: no keepalive */
+	uint64_t keepalive_idle_ns;	/* 0: no keepalive; else probes 1 s apart, 5 of them */
+	uint64_t rto_min_ns;		/* the connection's least RTO (tcp_params.rto_min_ns) */
 	bool ecn;
 };
 

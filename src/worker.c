@@ -1258,7 +1258,7 @@ static int worker_create(struct braidd *d, unsigned id, char *err, size_t errlen
 			p.flags |= IORING_SETUP_ATTACH_WQ;
 			p.wq_fd = (unsigned)d->w[0]->ring.ring_fd;
 		}
-	} else if (!d->cfg.spin) {
+	} else if (!d->cfg.spin && !(id == 0 && d->cfg.dest_kind == DEST_DPDK_TCP)) {
 		/* Completions run only when the worker waits for them: no
 		 * task-work interrupts while it is busy, one fewer reschedule
 		 * per packet. The ring belongs to the worker thread, so it is
@@ -1447,6 +1447,7 @@ static int tcp_dest_setup(struct braidd *d, char *err, size_t errlen)
 			.local_port = (uint16_t)cfg->dpdk.local_port,
 			.sndbuf = cfg->tcp_buffer,
 			.keepalive_idle_ns = 5000ull * 1000000ull,
+			.rto_min_ns = cfg->dpdk.rto_min_ns,
 		};
 		struct dpdk_events ev = {
 			.ctx = d->w[0],

@@ -3,6 +3,12 @@
  *
  *   braid-bench send --to ADDR [--rate PPS] [--count N | --duration S] ...
  *   braid-bench recv --listen ADDR [--echo] [--idle-exit S] ...
+ *   braid-bench tcp-server --listen ADDR [--echo] [--idle-exit S] ...
+ *
+ * tcp-server is the far end of the hub's tcp:// and dpdk-tcp:// destinations:
+ * the same checks on a TCP stream of messages, each framed by a 2-byte
+ * big-endian length (src/frame.h), echoed framed the same way; TCP keeps
+ * order, so it also holds every flow to arriving in order.
  *
  * Every datagram carries a header (bench_hdr below), a payload derived from
  * (run, flow, seq) and a checksum over both, so the receiver can tell, for
@@ -26,12 +32,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "frame.h"
 
 /* ---- wire format of a bench datagram -------------------------------------
  *
@@ -1135,18 +1143,22 @@ static void recv_totals(const struct receiver *r, uint64_t *uniq, uint64_t *dups
 	}
 }
 
-static void recv_progress(const struct receiver *r, uint64_t elapsed, uint64_t last_rx)
+/* cmd: the line's prefix ("recv", "tcp-server"). */
+static void recv_progress(const struct receiver *r, const char *cmd, uint64_t elapsed,
+			  uint64_t last_rx)
 {
 	uint64_t u, d, o, m;
 
 	recv_totals(r, &u, &d, &o, &m);
-	fprintf(stderr, "recv: %6.1fs received %" PRIu64 " (+%" PRIu64 "/s) uniq %" PRIu64
+	fprintf(stderr, "%s: %6.1fs received %" PRIu64 " (+%" PRIu64 "/s) uniq %" PRIu64
 		" dup %" PRIu64 " corrupt %" PRIu64 " foreign %" PRIu64 " reord %" PRIu64
 		" missing %" PRIu64 " flows %u echoed %" PRIu64 "\n",
-		secs(elapsed), r->received, r->received - last_rx, u, d, r->corrupt,
+		cmd, secs(elapsed), r->received, r->received - last_rx, u, d, r->corrupt,
 		r->foreign + r->overflow, o, m, r->nflows, r->echoed);
 }
 
+/* Writes the summary's keys, from the opening brace on, but not the closing
+ * one: tcp-server adds its own keys after these. */
 static void recv_report(const struct receiver *r, FILE *f, bool has_expect, uint64_t expect)
 {
 	uint64_t u, d, o, m, span = r->last_ns - r->first_ns;
@@ -1163,7 +1175,6 @@ static void recv_report(const struct receiver *r, FILE *f, bool has_expect, uint
 		r->echoed, r->echo_errors, sd, sd > 0 ? (double)u / sd : 0,
 		sd > 0 ? (double)r->bytes * 8 / sd / 1e6 : 0);
 	json_lat(f, "one_way_us", &r->lat, 1000.0);
-	fputs("}\n", f);
 }
 
 /* Sends back the n datagrams in mm (addresses and lengths as received). */
@@ -1302,7 +1313,7 @@ static int recv_main(int argc, char **argv)
 		if (idle && now - last_act >= idle)
 			break;
 		if (!quiet && now >= next_prog) {
-			recv_progress(&r, now - start, last_rx);
+			recv_progress(&r, "recv", now - start, last_rx);
 			last_rx = r.received;
 			next_prog += 1000000000u;
 		}
@@ -1354,13 +1365,14 @@ static int recv_main(int argc, char **argv)
 		}
 	}
 	if (!quiet)
-		recv_progress(&r, now_ns() - start, last_rx);
+		recv_progress(&r, "recv", now_ns() - start, last_rx);
 	if (json) {
 		jf = open_json("recv", json);
 		if (!jf)
 			ret = 1;
 		else {
 			recv_report(&r, jf, has_expect, expect);
+			fputs("}\n", jf);
 			if (close_json(jf) < 0)
 				ret = 1;
 		}
@@ -1379,6 +1391,441 @@ static int recv_main(int argc, char **argv)
 	return ret;
 }
 
+/* ---- tcp-server ------------------------------------------------------------
+ * The far end of the hub's tcp:// and dpdk-tcp:// destinations: a TCP server
+ * that takes the stream of 2-byte big-endian length framed messages
+ * (frame.h), checks each message as recv checks a datagram, and with --echo
+ * writes it back framed the same way on the same connection. A TCP stream
+ * keeps order, so "reordered" counts every message that came after a later
+ * one of its flow: anything but 0 is a bug in the sender's stream. The
+ * connections are served side by side (the hub reconnects, and a new
+ * connection may come before the old one is seen to close); what a
+ * connection's close cuts short is counted as torn. */
+#define TSRV_CONNS	16
+#define TSRV_CHUNK	65536			/* bytes per read */
+#define TSRV_ECHO_RING	(1u << 20)		/* echo bytes waiting per connection */
+#define TSRV_READS	16			/* reads per connection per poll round */
+#define TSRV_GAPS_SHOWN	32			/* gap ranges listed per flow */
+#define TSRV_FLOWS_SHOWN 64			/* flows listed in "seq" */
+
+struct tsrv_conn {
+	int fd;				/* -1: the slot is free */
+	uint64_t id;			/* 1, 2, ... in the order accepted */
+	char peer[ADDR_STRLEN];
+	struct frame_rx rx;
+	struct frame_tx echo;
+	uint64_t msgs;
+};
+
+struct tsrv {
+	struct receiver r;
+	struct tsrv_conn *conns;	/* TSRV_CONNS */
+	bool echo, quiet;
+	unsigned open, open_max;
+	uint64_t accepted, refused, resets, torn, stream_bytes, echo_unsent_bytes;
+	struct tsrv_conn *cur;		/* the connection frame_rx is feeding */
+	uint64_t now;
+};
+
+/* frame_rx's callback: one whole message of the connection t->cur. */
+static void tsrv_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct tsrv *t = ctx;
+
+	t->cur->msgs++;
+	if (!recv_one(&t->r, msg, len, false, t->now) || !t->echo)
+		return;
+	/* tsrv_read keeps room for whatever one read can complete. */
+	if (frame_tx_put(&t->cur->echo, msg, len) < 0)
+		t->r.echo_errors++;
+	else
+		t->r.echoed++;
+}
+
+static void tsrv_close(struct tsrv *t, struct tsrv_conn *c, const char *why)
+{
+	bool torn = c->rx.have || c->rx.skip;
+
+	if (torn)
+		t->torn++;
+	t->echo_unsent_bytes += frame_tx_queued(&c->echo);
+	if (!t->quiet)
+		fprintf(stderr, "tcp-server: connection %" PRIu64 " from %s closed (%s) after %"
+			PRIu64 " messages%s%s\n", c->id, c->peer, why, c->msgs,
+			torn ? ", the last one cut short" : "",
+			frame_tx_queued(&c->echo) ? ", echoes left unsent" : "");
+	close(c->fd);
+	c->fd = -1;
+	frame_tx_reset(&c->echo);
+	frame_rx_reset(&c->rx);
+	t->open--;
+}
+
+/* Writes what c's echo ring holds, as far as the socket takes it. 0, or a
+ * negative errno when the connection is gone. */
+static int tsrv_flush(struct tsrv_conn *c)
+{
+	const uint8_t *p[2];
+	size_t n[2];
+	unsigned k, i;
+
+	while ((k = frame_tx_peek(&c->echo, p, n)) > 0) {
+		struct iovec iov[2];
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = k };
+		ssize_t w;
+
+		for (i = 0; i < k; i++)
+			iov[i] = (struct iovec){ (void *)p[i], n[i] };
+		w = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0)
+			frame_tx_consume(&c->echo, (size_t)w);
+		else if (w < 0 && errno == EINTR)
+			continue;
+		else if (w < 0 && errno == EAGAIN)
+			return 0;
+		else
+			return w < 0 ? -errno : -EIO;
+	}
+	return 0;
+}
+
+/* True while c's echo ring has room for all one read can complete: the
+ * bytes read plus a message begun in an earlier read. */
+static bool tsrv_room(const struct tsrv *t, const struct tsrv_conn *c)
+{
+	return !t->echo || c->echo.size - frame_tx_queued(&c->echo) >=
+		TSRV_CHUNK + FRAME_HDR + FRAME_MAX;
+}
+
+/* Reads what c has (a bounded number of times, so no connection starves
+ * the others) and echoes it. Closes c when the peer closed or reset it. */
+static void tsrv_serve(struct tsrv *t, struct tsrv_conn *c, uint8_t *buf)
+{
+	unsigned i;
+	ssize_t n;
+	int e;
+
+	for (i = 0; i < TSRV_READS && tsrv_room(t, c); i++) {
+		n = recv(c->fd, buf, TSRV_CHUNK, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			if (n < 0)
+				t->resets++;
+			/* The peer may still read what it is owed. */
+			if (n == 0)
+				(void)tsrv_flush(c);
+			tsrv_close(t, c, n == 0 ? "by the peer" : strerror(errno));
+			return;
+		}
+		t->stream_bytes += (uint64_t)n;
+		t->now = now_ns();
+		t->cur = c;
+		frame_rx_feed(&c->rx, buf, (size_t)n, tsrv_msg, t);
+		if (t->echo && (e = tsrv_flush(c)) < 0) {
+			t->resets++;
+			tsrv_close(t, c, strerror(-e));
+			return;
+		}
+	}
+}
+
+static void tsrv_accept(struct tsrv *t, int lfd)
+{
+	union braid_addr pa;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct tsrv_conn *c = NULL;
+	int fd, one = 1;
+	unsigned i;
+
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (i = 0; i < TSRV_CONNS && !c; i++)
+		if (t->conns[i].fd < 0)
+			c = &t->conns[i];
+	t->accepted++;
+	if (!c) {
+		t->refused++;
+		close(fd);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->fd = fd;
+	c->id = t->accepted;
+	c->msgs = 0;
+	if (addr_from_sockaddr(&pa, (struct sockaddr *)&ss, sl) == 0)
+		addr_format(&pa, c->peer, sizeof(c->peer));
+	else
+		snprintf(c->peer, sizeof(c->peer), "?");
+	if (++t->open > t->open_max)
+		t->open_max = t->open;
+	if (!t->quiet)
+		fprintf(stderr, "tcp-server: connection %" PRIu64 " from %s\n", c->id, c->peer);
+}
+
+/* One flow's sequence numbers for the report: the lowest and highest seen
+ * and the ranges missing from 0 to the highest, the first TSRV_GAPS_SHOWN
+ * of them listed. */
+static void tsrv_json_flow(FILE *f, const struct recv_flow *fl)
+{
+	const struct seqset *s = &fl->seen;
+	uint64_t seq = 0, first = UINT64_MAX, ranges = 0, a;
+
+	fprintf(f, "{\"run\":%" PRIu32 ",\"flow\":%u,\"unique\":%" PRIu64 ",\"highest\":%" PRIu64
+		",\"gaps\":[", fl->run, fl->flow, s->unique, s->next - 1);
+	while (seq < s->next) {
+		uint64_t w = s->bits[seq / 64] >> (seq % 64);
+
+		/* Whole words at a time where they are all seen or all not. */
+		if (seq % 64 == 0 && w == UINT64_MAX && seq + 64 <= s->next) {
+			if (first == UINT64_MAX)
+				first = seq;
+			seq += 64;
+			continue;
+		}
+		if (w & 1) {
+			if (first == UINT64_MAX)
+				first = seq;
+			seq++;
+			continue;
+		}
+		a = seq;
+		while (seq < s->next && !(s->bits[seq / 64] & (UINT64_C(1) << (seq % 64)))) {
+			if (seq % 64 == 0 && s->bits[seq / 64] == 0 && seq + 64 <= s->next)
+				seq += 64;
+			else
+				seq++;
+		}
+		if (ranges < TSRV_GAPS_SHOWN)
+			fprintf(f, "%s[%" PRIu64 ",%" PRIu64 "]", ranges ? "," : "", a, seq - 1);
+		ranges++;
+	}
+	fprintf(f, "],\"gap_ranges\":%" PRIu64 ",\"first\":%" PRIu64 "}", ranges, first);
+}
+
+static void tsrv_report(const struct tsrv *t, FILE *f, bool has_expect, uint64_t expect)
+{
+	uint64_t highest = 0;
+	unsigned i, shown = 0;
+	bool any = false;
+
+	recv_report(&t->r, f, has_expect, expect);
+	for (i = 0; i < RECV_FLOWS_CAP; i++) {
+		const struct recv_flow *fl = &t->r.tab[i];
+
+		if (fl->used && fl->seen.next && fl->seen.next - 1 >= highest) {
+			highest = fl->seen.next - 1;
+			any = true;
+		}
+	}
+	fprintf(f, ",\"connections\":%" PRIu64 ",\"connections_open_max\":%u"
+		",\"connections_refused\":%" PRIu64 ",\"resets\":%" PRIu64 ",\"torn\":%" PRIu64
+		",\"stream_bytes\":%" PRIu64 ",\"echo_unsent_bytes\":%" PRIu64 ",\"highest_seq\":",
+		t->accepted, t->open_max, t->refused, t->resets, t->torn, t->stream_bytes,
+		t->echo_unsent_bytes);
+	if (any)
+		fprintf(f, "%" PRIu64, highest);
+	else
+		fputs("null", f);
+	fputs(",\"seq\":[", f);
+	for (i = 0; i < RECV_FLOWS_CAP && shown < TSRV_FLOWS_SHOWN; i++) {
+		const struct recv_flow *fl = &t->r.tab[i];
+
+		if (!fl->used || !fl->seen.next)
+			continue;
+		if (shown++)
+			fputc(',', f);
+		tsrv_json_flow(f, fl);
+	}
+	fputs("]}\n", f);
+}
+
+static void tsrv_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: braid-bench tcp-server --listen ADDR [options]\n"
+		"Accepts TCP connections (up to %d at once, again and again) carrying messages\n"
+		"framed by a 2-byte big-endian length, as the hub's tcp:// and dpdk-tcp://\n"
+		"destinations send them, and checks each message as recv checks a datagram.\n"
+		"  --listen ADDR    listen here, IPv4:PORT or [IPv6]:PORT\n"
+		"  --echo           write every intact message back, framed, on its connection\n"
+		"  --idle-exit S    exit when nothing arrived for S seconds (default: only on a signal)\n"
+		"  --expect N       N messages were sent: missing = N - unique\n"
+		"  --json FILE      write the summary as JSON to FILE ('-' = stdout): recv's keys,\n"
+		"                   \"reordered\" being messages that came after a later one of\n"
+		"                   their flow, plus connections, torn (messages a close cut short),\n"
+		"                   highest_seq, and per flow \"seq\": first, highest, and the\n"
+		"                   missing seqs as ranges (\"gaps\", the first %d)\n"
+		"  --quiet          no progress lines, no line per connection\n"
+		"  --hist FILE      write the one-way latency distribution for plotting\n"
+		"SIGINT or SIGTERM ends it, with the summary.\n",
+		TSRV_CONNS, TSRV_GAPS_SHOWN);
+}
+
+static int tsrv_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "echo", no_argument, NULL, 'e' },
+		{ "idle-exit", required_argument, NULL, 'i' },
+		{ "expect", required_argument, NULL, 'x' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "hist", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct tsrv t;
+	struct pollfd pfd[1 + TSRV_CONNS];
+	struct tsrv_conn *pc[1 + TSRV_CONNS];
+	const char *listen_s = NULL, *json = NULL, *hist = NULL;
+	uint64_t idle = 0, expect = 0, start, now, last_act, next_prog, last_rx = 0;
+	bool has_expect = false;
+	union braid_addr la;
+	uint8_t *buf;
+	unsigned i, np;
+	FILE *jf;
+	int c, li = 0, lfd, one = 1, ret = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+		int e = 0;
+
+		switch (c) {
+		case 'l': listen_s = optarg; break;
+		case 'e': t.echo = true; break;
+		case 'i': e = parse_secs(optarg, &idle); break;
+		case 'x': e = parse_u64(optarg, 0, UINT64_MAX, &expect); has_expect = true; break;
+		case 'j': json = optarg; break;
+		case 'q': t.quiet = true; break;
+		case 'H': hist = optarg; break;
+		case 'h': tsrv_usage(stdout); return 0;
+		default: tsrv_usage(stderr); return 2;
+		}
+		if (e < 0)
+			return bad_arg("tcp-server", opts[li].name, optarg);
+	}
+	if (optind != argc || !listen_s) {
+		tsrv_usage(stderr);
+		return 2;
+	}
+	if (addr_parse(listen_s, &la) < 0)
+		return bad_arg("tcp-server", "listen", listen_s);
+
+	t.r.tab = calloc(RECV_FLOWS_CAP, sizeof(*t.r.tab));
+	t.conns = calloc(TSRV_CONNS, sizeof(*t.conns));
+	buf = malloc(TSRV_CHUNK);
+	if (!t.r.tab || !t.conns || !buf) {
+		fprintf(stderr, "braid-bench tcp-server: out of memory\n");
+		return 1;
+	}
+	for (i = 0; i < TSRV_CONNS; i++) {
+		t.conns[i].fd = -1;
+		frame_rx_init(&t.conns[i].rx, FRAME_MAX);
+		if (t.echo && frame_tx_init(&t.conns[i].echo, TSRV_ECHO_RING) < 0) {
+			fprintf(stderr, "braid-bench tcp-server: out of memory\n");
+			return 1;
+		}
+	}
+	lfd = socket(la.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lfd < 0) {
+		fprintf(stderr, "braid-bench tcp-server: socket: %s\n", strerror(errno));
+		return 1;
+	}
+	/* A restarted server binds again at once, its old connections in
+	 * TIME_WAIT or not. */
+	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, &la.sa, addr_len(&la)) < 0 || listen(lfd, TSRV_CONNS) < 0) {
+		fprintf(stderr, "braid-bench tcp-server: listen %s: %s\n", listen_s, strerror(errno));
+		return 1;
+	}
+	install_signals();
+
+	start = last_act = now_ns();
+	next_prog = start + 1000000000u;
+	while (!stop) {
+		now = now_ns();
+		if (idle && now - last_act >= idle)
+			break;
+		if (!t.quiet && now >= next_prog) {
+			recv_progress(&t.r, "tcp-server", now - start, last_rx);
+			last_rx = t.r.received;
+			next_prog += 1000000000u;
+		}
+		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pc[0] = NULL;
+		np = 1;
+		for (i = 0; i < TSRV_CONNS; i++) {
+			struct tsrv_conn *cn = &t.conns[i];
+			short ev = 0;
+
+			if (cn->fd < 0)
+				continue;
+			/* An echo ring too full to take another read waits
+			 * for the peer to read: TCP's own back-pressure. */
+			if (tsrv_room(&t, cn))
+				ev |= POLLIN;
+			if (frame_tx_queued(&cn->echo))
+				ev |= POLLOUT;
+			pfd[np] = (struct pollfd){ .fd = cn->fd, .events = ev };
+			pc[np++] = cn;
+		}
+		if (poll(pfd, np, 100) <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN)
+			tsrv_accept(&t, lfd);
+		for (i = 1; i < np; i++) {
+			struct tsrv_conn *cn = pc[i];
+			int e;
+
+			if (!pfd[i].revents)
+				continue;
+			if ((pfd[i].revents & POLLOUT) && (e = tsrv_flush(cn)) < 0) {
+				t.resets++;
+				tsrv_close(&t, cn, strerror(-e));
+				continue;
+			}
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+				uint64_t before = t.stream_bytes;
+
+				tsrv_serve(&t, cn, buf);
+				if (t.stream_bytes != before)
+					last_act = now_ns();
+			}
+		}
+	}
+	if (!t.quiet)
+		recv_progress(&t.r, "tcp-server", now_ns() - start, last_rx);
+	for (i = 0; i < TSRV_CONNS; i++)
+		if (t.conns[i].fd >= 0)
+			tsrv_close(&t, &t.conns[i], "exiting");
+	if (json) {
+		jf = open_json("tcp-server", json);
+		if (!jf)
+			ret = 1;
+		else {
+			tsrv_report(&t, jf, has_expect, expect);
+			if (close_json(jf) < 0)
+				ret = 1;
+		}
+	}
+	if (hist && hist_write(hist, &t.r.lat, 1000.0) < 0)
+		ret = 1;
+	for (i = 0; i < TSRV_CONNS; i++)
+		frame_tx_free(&t.conns[i].echo);
+	for (i = 0; i < RECV_FLOWS_CAP; i++)
+		free(t.r.tab[i].seen.bits);
+	free(t.r.tab);
+	free(t.conns);
+	free(buf);
+	close(lfd);
+	return ret;
+}
+
 /* ---- commands ------------------------------------------------------------- */
 
 static const struct {
@@ -1388,6 +1835,7 @@ static const struct {
 } commands[] = {
 	{ "send", send_main, "Sends numbered, checksummed datagrams; measures echoes" },
 	{ "recv", recv_main, "Receives and verifies datagrams (exactly once, intact); optionally echoes" },
+	{ "tcp-server", tsrv_main, "Serves the hub's TCP destination: verifies framed messages (intact, once, in order)" },
 };
 
 static void usage(FILE *f)
@@ -1396,7 +1844,7 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: braid-bench <command> [options]   (braid-bench <command> --help)\n\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)
