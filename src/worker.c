@@ -1448,6 +1448,9 @@ static int tcp_dest_setup(struct braidd *d, char *err, size_t errlen)
 			.sndbuf = cfg->tcp_buffer,
 			.keepalive_idle_ns = 5000ull * 1000000ull,
 			.rto_min_ns = cfg->dpdk.rto_min_ns,
+			/* Back off on the path's congestion marks (RFC 3168)
+			 * rather than on its losses, where the server agrees. */
+			.ecn = true,
 		};
 		struct dpdk_events ev = {
 			.ctx = d->w[0],
