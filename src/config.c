@@ -114,6 +114,8 @@ static const struct key_def keys[] = {
 	  NS_PER_MS, 600 * NS_PER_S, "1ms..10m" },
 	{ "tcp-buffer",     SEC_APP,  K_SIZE,     B(tcp_buffer),
 	  64u << 10, 64u << 20, "64K..64M" },
+	{ "rto-min",        SEC_APP,  K_DURATION, B(tcp_rto_min_ns),
+	  NS_PER_MS / 10, NS_PER_S, "100us..1s" },
 
 	{ "eal",            SEC_DPDK, K_TEXT,     B(dpdk.eal), 0, CONFIG_EAL_MAX - 1 },
 	{ "port",           SEC_DPDK, K_U32,      B(dpdk.port), 0, 1023, "0..1023" },
@@ -121,8 +123,6 @@ static const struct key_def keys[] = {
 	{ "gateway",        SEC_DPDK, K_IPV4,     B(dpdk.gateway) },
 	{ "local-port",     SEC_DPDK, K_U32,      B(dpdk.local_port), 0, 65535,
 	  "0..65535 (0: a new ephemeral port each connection)" },
-	{ "rto-min",        SEC_DPDK, K_DURATION, B(dpdk.rto_min_ns),
-	  NS_PER_MS / 10, NS_PER_S, "100us..1s" },
 
 	{ "local",          SEC_LINK, K_ADDR,     L(local) },
 	{ "device",         SEC_LINK, K_IFNAME,   L(device) },
@@ -381,7 +381,7 @@ void config_defaults(struct braid_config *cfg)
 	cfg->reconnect_min_ns = 10 * NS_PER_MS;
 	cfg->reconnect_max_ns = NS_PER_S;
 	cfg->tcp_buffer = 1u << 20;
-	cfg->dpdk.rto_min_ns = 10 * NS_PER_MS;
+	cfg->tcp_rto_min_ns = 10 * NS_PER_MS;
 	cfg->nlinks = 0;
 }
 
@@ -855,7 +855,7 @@ static int check_whole(struct parser *p, int last)
 			    "reconnect-max");
 	if (cfg->dest_kind == DEST_UDP) {
 		static const char *const tcp_only[] = { "reconnect-min", "reconnect-max",
-							"tcp-buffer" };
+							"tcp-buffer", "rto-min" };
 
 		for (size_t i = 0; i < sizeof(tcp_only) / sizeof(tcp_only[0]); i++)
 			if ((at = key_line(p, tcp_only[i])))

@@ -4,8 +4,8 @@
  *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
  *            stats-interval, max-flows, reorder-window
  *   [app]    listen (edge), destination (hub: IP:PORT or udp://, tcp://,
- *            dpdk-tcp://), reconnect-min, reconnect-max, tcp-buffer
- *   [dpdk]   eal, port, address, gateway, local-port, rto-min (dpdk-tcp:// only)
+ *            dpdk-tcp://), reconnect-min, reconnect-max, tcp-buffer, rto-min
+ *   [dpdk]   eal, port, address, gateway, local-port (dpdk-tcp:// only)
  *   [link NAME]  local, device, remote, weight, priority
  *
  * Comments start with '#' or ';'. Durations take us, ms, s, m suffixes (bare
@@ -51,7 +51,6 @@ struct dpdk_config {
 	unsigned prefix;		/* 1..32 */
 	uint32_t gateway;		/* 0: none (the destination must be on-link) */
 	unsigned local_port;		/* 0 (default): a new ephemeral port per connection */
-	uint64_t rto_min_ns;		/* the least retransmission timeout, default 10ms */
 };
 
 struct link_config {
@@ -97,6 +96,7 @@ struct braid_config {
 	uint64_t reconnect_min_ns;	/* TCP destinations: first retry after, default 10ms */
 	uint64_t reconnect_max_ns;	/* ... doubling up to, default 1s */
 	unsigned tcp_buffer;		/* ... messages waiting for the stream, default 1M */
+	uint64_t tcp_rto_min_ns;	/* ... the least retransmission timeout, default 10ms */
 	struct dpdk_config dpdk;
 	struct link_config links[BRAID_MAX_LINKS];
 	unsigned nlinks;

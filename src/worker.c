@@ -57,6 +57,12 @@
  * before it counts as failed (the kernel would try a silent peer for two
  * minutes). */
 #define TCP_RXBUF	(64u << 10)
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS	44	/* Linux 6.15 uapi; Debian 12's headers predate it */
+#endif
+#ifndef TCP_RTO_MIN_US
+#define TCP_RTO_MIN_US	45
+#endif
 #define TCP_CONNECT_TIMEOUT_NS (3000ull * 1000000ull)
 /* How often worker 0 copies the DPDK connection's counters into the stats. */
 #define DPDK_STATS_NS	(10ull * 1000000ull)
@@ -607,6 +613,19 @@ static void ktcp_connect(struct worker *w, uint64_t now)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
+	/* The same least RTO and RTO cap as dpdk-tcp://: the kernel's own
+	 * (200 ms and 120 s) are for the Internet, not a server next door.
+	 * Linux 6.15 and later; elsewhere the kernel's stand. */
+	{
+		int rto_min_us = (int)(cfg->tcp_rto_min_ns / 1000u), rto_max_ms = 1000;
+
+		if ((setsockopt(fd, IPPROTO_TCP, TCP_RTO_MIN_US, &rto_min_us, sizeof(int)) < 0 ||
+		     setsockopt(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &rto_max_ms, sizeof(int)) < 0) &&
+		    stat_get(w->d->td->stats.connects) == 1)
+			log_info("destination: this kernel cannot set a connection's RTO "
+				 "(TCP_RTO_MIN_US, Linux 6.15+): %s; rto-min applies to dpdk-tcp:// "
+				 "only", strerror(errno));
+	}
 	w->tcp_fd = fd;
 	w->tcp_gen++;
 	sqe = get_sqe(w);
@@ -1447,7 +1466,7 @@ static int tcp_dest_setup(struct braidd *d, char *err, size_t errlen)
 			.local_port = (uint16_t)cfg->dpdk.local_port,
 			.sndbuf = cfg->tcp_buffer,
 			.keepalive_idle_ns = 5000ull * 1000000ull,
-			.rto_min_ns = cfg->dpdk.rto_min_ns,
+			.rto_min_ns = cfg->tcp_rto_min_ns,
 			/* Back off on the path's congestion marks (RFC 3168)
 			 * rather than on its losses, where the server agrees. */
 			.ecn = true,

@@ -629,7 +629,8 @@ static const struct bad {
 	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\nlocal-port = 65536\n"), 7,
 	  "out of range" },
 	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\nport = 1024\n"), 7, "out of range" },
-	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\nrto-min = 2s\n"), 7, "100us..1s" },
+	{ TCPHUB("tcp://10.0.0.2:7000", "rto-min = 2s\n"), 6, "100us..1s" },
+	{ TCPHUB("10.0.0.2:7000", "rto-min = 20ms\n"), 6, "rto-min is for a tcp://" },
 	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\nnic = 1\n"), 7,
 	  "unknown key 'nic' in [dpdk]" },
 	{ TCPHUB("dpdk-tcp://10.0.0.2:7000", "[dpdk]\n[dpdk]\n"), 7, "duplicate section [dpdk]" },
@@ -645,12 +646,14 @@ START_TEST(test_destinations)
 	ck_assert_uint_eq(cfg.reconnect_min_ns, 10000000u);
 	ck_assert_uint_eq(cfg.reconnect_max_ns, 1000000000u);
 	ck_assert_uint_eq(cfg.tcp_buffer, 1u << 20);
-	ck_assert_uint_eq(cfg.dpdk.rto_min_ns, 10000000u);
+	ck_assert_uint_eq(cfg.tcp_rto_min_ns, 10000000u);
 	ck_assert_msg(parse(TCPHUB("udp://127.0.0.1:9", ""), &cfg) == 0, "%s", err);
 	ck_assert_int_eq(cfg.dest_kind, DEST_UDP);
 	ck_assert_uint_eq(ntohs(cfg.app_dest.in.sin_port), 9);
 	ck_assert_msg(parse(TCPHUB("tcp://[::1]:7000", "reconnect-min = 50ms\n"
-				   "reconnect-max = 5s\ntcp-buffer = 64K\n"), &cfg) == 0, "%s", err);
+				   "reconnect-max = 5s\ntcp-buffer = 64K\nrto-min = 200us\n"), &cfg) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.tcp_rto_min_ns, 200000u);
 	ck_assert_int_eq(cfg.dest_kind, DEST_TCP);
 	ck_assert_int_eq(cfg.app_dest.sa.sa_family, AF_INET6);
 	ck_assert_uint_eq(cfg.reconnect_min_ns, 50000000u);
@@ -659,8 +662,7 @@ START_TEST(test_destinations)
 	ck_assert_msg(parse(TCPHUB("dpdk-tcp://10.93.0.2:7000",
 				   "[dpdk]\neal = --no-huge --no-pci -l 0 --vdev=net_af_packet0,iface=x\n"
 				   "address = 10.93.0.1/24\ngateway = 10.93.0.254\nport = 1\n"
-				   "local-port = 40000\nrto-min = 200ms\n"), &cfg) == 0, "%s", err);
-	ck_assert_uint_eq(cfg.dpdk.rto_min_ns, 200000000u);
+				   "local-port = 40000\n"), &cfg) == 0, "%s", err);
 	ck_assert_int_eq(cfg.dest_kind, DEST_DPDK_TCP);
 	ck_assert_str_eq(cfg.dpdk.eal, "--no-huge --no-pci -l 0 --vdev=net_af_packet0,iface=x");
 	ck_assert_uint_eq(cfg.dpdk.addr, 0x0a5d0001u);
