@@ -309,6 +309,9 @@ case_clean() {
 	up "$k" "$k-clean" || return
 	send "send-$k-clean" --count $n
 	t=$(tcp_json)
+	# The packet path allocates nothing: worker 0 drives the connection.
+	local alloc
+	alloc=$(ctl hub stats --json | jq '.workers[0].alloc_bytes')
 	down
 	sent=$(jq .sent "$TMP/send-$k-clean.json")
 	uniq=$(jq .unique "$TMP/srv-$k-clean.json")
@@ -322,6 +325,8 @@ case_clean() {
 		"$(jq '.torn + .missing' "$TMP/srv-$k-clean.json") == 0"
 	check "$k clean: every echo came back ($echo_u of $n)" "echo_u == $n"
 	echo_clean "$k clean" "$TMP/send-$k-clean.json"
+	check "$k clean: the hub's worker 0 allocated nothing while it ran ($alloc bytes)" \
+		"${alloc:-1} == 0"
 	check "$k clean: the hub sent and received $n messages, dropped none, connected once" \
 		"$(jq "[.msgs_out == $n, .msgs_in == $n, .dropped_down + .dropped_full == 0, .established == 1] | all | if . then 1 else 0 end" <<<"$t")" \
 		"$t"
