@@ -20,6 +20,7 @@ for f in usr/bin/braidd usr/bin/braidctl usr/bin/braid-linkem usr/bin/braid-benc
 	usr/lib/systemd/system/braidd@.service usr/share/man/man8/braidd.8 \
 	usr/share/man/man1/braidctl.1 \
 	usr/share/man/man5/braid.conf.5 etc/braid/edge.conf.example etc/braid/hub.conf.example \
+	etc/braid/hub-dpdk.conf.example usr/share/braid/braidd-dpdk.conf \
 	usr/lib/sysusers.d/braid.conf; do
 	[ -f "$D/$f" ] && pass "installed /$f" || fail "missing /$f"
 done
@@ -47,10 +48,20 @@ fi
 # 2. systemd-analyze verify, on an instance whose binary exists here.
 if command -v systemd-analyze >/dev/null; then
 	sed "s#@BINDIR@#$B#g" systemd/braidd@.service >"$TMP/braidd@test.service"
-	if systemd-analyze verify --man=no "$TMP/braidd@test.service" >"$TMP/verify.log" 2>&1; then
+	# verify exits 0 on a key it does not know, so its words count too.
+	if systemd-analyze verify --man=no "$TMP/braidd@test.service" >"$TMP/verify.log" 2>&1 &&
+		! grep -qiE "unknown|ignoring|invalid|failed" "$TMP/verify.log"; then
 		pass "systemd-analyze verify"
 	else
 		fail "systemd-analyze verify: $(head -n 5 "$TMP/verify.log")"
+	fi
+	# The DPDK drop-in's settings, read after the unit's as systemd would.
+	cat "$TMP/braidd@test.service" systemd/braidd-dpdk.conf >"$TMP/braidd-dpdk@test.service"
+	if systemd-analyze verify --man=no "$TMP/braidd-dpdk@test.service" >"$TMP/verify-dpdk.log" 2>&1 &&
+		! grep -qiE "unknown|ignoring|invalid|failed" "$TMP/verify-dpdk.log"; then
+		pass "systemd-analyze verify, with the DPDK drop-in"
+	else
+		fail "systemd-analyze verify with the DPDK drop-in: $(head -n 5 "$TMP/verify-dpdk.log")"
 	fi
 else
 	skip "systemd-analyze is not installed"
