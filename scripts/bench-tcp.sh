@@ -31,17 +31,16 @@
 # Writes BENCH_OUT/tcp.json.
 set -euo pipefail
 
-B=${1:?usage: bench-tcp.sh BUILD_DIR}
-B=$(cd "$B" && pwd)
+[ $# -ge 1 ] || { echo "usage: bench-tcp.sh BUILD_DIR" >&2; exit 2; }
 cd "$(dirname "$0")/.."
+. test/integration/lib.sh
 
 RATE=${BENCH_RATE:-2000}
 SECS=${BENCH_SECONDS:-10}
 SIZE=${BENCH_SIZE:-200}
 ROUNDS=${BENCH_ROUNDS:-1}
 OUT=${BENCH_OUT:-bench-results}
-BRAIDD=$B/braidd
-BENCH=$B/braid-bench
+BRAID_TEST_KEEP=${BENCH_KEEP:-0}	# lib.sh's cleanup keeps $TMP then
 PORT=18930
 APP=127.0.0.1:18931
 NOTE="af_packet on a veth is not a real NIC: the af_packet PMD copies every frame through a kernel packet socket, so dpdk-tcp:// measures braid's code path, not DPDK's speed on hardware"
@@ -51,146 +50,46 @@ die() { echo "bench-tcp: $*" >&2; exit 1; }
 for t in ip jq ethtool ss; do
 	command -v "$t" >/dev/null || die "$t not found (make deps installs it)"
 done
-for t in "$BRAIDD" "$B/braidctl" "$BENCH"; do
-	[ -x "$t" ] || die "$t not built (run make)"
+for t in braidd braidctl braid-bench; do
+	[ -x "$1/$t" ] || die "$1/$t not built (run make)"
 done
 for l in tbk0 tbv0; do
 	ip link show "$l" >/dev/null 2>&1 && die "an interface $l exists already (a run that was killed? ip link del $l)"
 done
+lib_init_local "$1"
+BRAIDD=$B/braidd
+BENCH=$B/braid-bench
 
+# lib.sh's cleanup stops what was started, kills what is left in NSH and
+# deletes it; the veth pairs go with it.
 NS=braid-tcpb-$$
-TMP=$(mktemp -d /tmp/braid-bench-tcp.XXXXXX)
-PIDS=()
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	# Only what this script started runs in its namespace.
-	for p in $(ip netns pids "$NS" 2>/dev/null); do
-		kill -KILL "$p" 2>/dev/null || true
-	done
-	ip netns del "$NS" 2>/dev/null || true	# the veth pairs go with it
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench-tcp: kept $TMP" >&2
-	else
-		rm -rf "$TMP"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start NAME [NS] -- CMD...: in the background, stderr to $TMP/NAME.log; the
-# pid in NAME_PID (with `ip netns exec`, CMD's own pid: it execs).
-start() {
-	local name=$1 ns=$2
-	shift 3
-	if [ "$ns" = - ]; then
-		"$@" >"$TMP/$name.out" 2>"$TMP/$name.log" &
-	else
-		ip netns exec "$ns" "$@" >"$TMP/$name.out" 2>"$TMP/$name.log" &
-	fi
-	PIDS+=($!)
-	printf -v "${name//-/_}_PID" '%s' "$!"
-}
-
-stop() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	for i in "${!PIDS[@]}"; do
-		[ "${PIDS[$i]}" = "$pid" ] && unset 'PIDS[i]'
-	done
-	return 0
-}
-
-wait_for() { # SECONDS CMD...
-	local i
-	for i in $(seq 1 $(($1 * 10))); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# ---- topology -------------------------------------------------------------------
+NSH=$NS
 ip netns add "$NS"
-ip -n "$NS" link set lo up
-veth() { # ROOT_END NS_END ROOT_ADDR|- NS_ADDR
-	ip link add "$1" type veth peer name "$2" netns "$NS"
-	sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1" 2>/dev/null || true
-	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" 2>/dev/null || true
-	[ "$3" = - ] || ip addr add "$3" dev "$1"
-	ip -n "$NS" addr add "$4" dev "$2"
-	ip link set "$1" up
-	ip -n "$NS" link set "$2" up
-}
-veth tbk0 tbk1 10.93.11.1/24 10.93.11.2/24
-veth tbv0 tbv1 - 10.93.10.2/24
-sysctl -qw net.ipv4.conf.tbv0.forwarding=0 2>/dev/null || true
-# af_packet must see whole frames with their checksums filled in.
-ethtool -K tbv0 tx off tso off gso off gro off rx off >/dev/null 2>&1 ||
-	die "ethtool -K tbv0 cannot turn the offloads off"
-ip netns exec "$NS" ethtool -K tbv1 tx off tso off gso off gro off >/dev/null 2>&1 ||
-	die "ethtool -K tbv1 cannot turn the offloads off"
+tcp_dest_net "$NS" tbk0 tbk1 10.93.11 tbv0 tbv1 10.93.10 ||
+	die "cannot set up the veth pairs, or turn tbv0/tbv1's offloads off"
 
-head -c 32 /dev/urandom | base64 >"$TMP/key"
-chmod 600 "$TMP/key"
-cat >"$TMP/edge.conf" <<EOF
-[bond]
-role = edge
-key = $TMP/key
-control = $TMP/edge.sock
-latency = 20ms
-probe-interval = 50ms
-[app]
-listen = $APP
-[link l1]
-local = 127.0.0.1:18941
-remote = 127.0.0.1:18945
-[link l2]
-local = 127.0.0.1:18942
-remote = 127.0.0.1:18946
-EOF
-hub_conf() { # KIND
-	local dest
+# confs KIND: the edge's and the hub's configs for a destination of KIND.
+confs() {
+	local dest extra=
 	case $1 in
 	tcp) dest=tcp://10.93.11.2:$PORT ;;
-	dpdk-tcp) dest=dpdk-tcp://10.93.10.2:$PORT ;;
+	dpdk-tcp)
+		dest=dpdk-tcp://10.93.10.2:$PORT
+		extra="$(dpdk_section tbv0 10.93.10.1/24)\n"
+		;;
 	udp) dest=10.93.11.2:$PORT ;;
 	esac
-	cat <<-EOF
-	[bond]
-	role = hub
-	key = $TMP/key
-	control = $TMP/hub.sock
-	latency = 20ms
-	probe-interval = 50ms
-	[app]
-	destination = $dest
-	[link l1]
-	local = 127.0.0.1:18945
-	[link l2]
-	local = 127.0.0.1:18946
-	EOF
-	if [ "$1" = dpdk-tcp ]; then
-		cat <<-EOF
-		[dpdk]
-		eal = --no-huge --no-pci --no-shconf -l 0 -m 256 --vdev=net_af_packet0,iface=tbv0 --file-prefix=braid-tcpb-$$
-		address = 10.93.10.1/24
-		EOF
-	fi
+	local_confs 2 "$APP" "$dest" 18940 18944 18944 'latency = 20ms\n' "$extra"
 }
 
-ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
-bond_up() {
-	jq -e '.ready and ([.links[] | select(.state == "up")] | length) == 2' \
-		<<<"$(ctl edge stats --json 2>/dev/null || echo '{}')" >/dev/null 2>&1
+# stop_all PID...: stops each (their exit status is not this script's).
+stop_all() {
+	local p
+	for p in "$@"; do
+		stop_pid "$p" || true
+	done
 }
+
 dest_up() { # KIND
 	[ "$1" = udp ] && return 0
 	[ "$(ctl hub stats --json 2>/dev/null | jq -r '.tcp.state // empty')" = up ]
@@ -204,32 +103,27 @@ listening() { # udp|tcp
 # run KIND ROUND: one stream through a fresh server, hub and edge; a JSON
 # object line on stdout.
 run() {
-	local k=$1 r=$2 tag=$1-$2 srv hubj
+	local k=$1 r=$2 tag=$1-$2 srv hub edge hubj
 	if [ "$k" = udp ]; then
-		start "srv-$tag" "$NS" -- "$BENCH" recv --listen "0.0.0.0:$PORT" --echo --quiet \
+		bg srv "$NS" "srv-$tag" "$BENCH" recv --listen "0.0.0.0:$PORT" --echo --quiet \
 			--json "$TMP/srv-$tag.json"
-		wait_for 5 listening udp || die "$k: the receiver did not bind"
+		wait_until 5 listening udp || die "$k: the receiver did not bind"
 	else
-		start "srv-$tag" "$NS" -- "$BENCH" tcp-server --listen "0.0.0.0:$PORT" --echo --quiet \
+		bg srv "$NS" "srv-$tag" "$BENCH" tcp-server --listen "0.0.0.0:$PORT" --echo --quiet \
 			--json "$TMP/srv-$tag.json"
-		wait_for 5 listening tcp || die "$k: the server did not listen"
+		wait_until 5 listening tcp || die "$k: the server did not listen"
 	fi
-	srv=$(eval echo "\$srv_${tag//-/_}_PID")
-	hub_conf "$k" >"$TMP/hub-$tag.conf"
-	start "hub-$tag" - -- "$BRAIDD" -c "$TMP/hub-$tag.conf"
-	start "edge-$tag" - -- "$BRAIDD" -c "$TMP/edge.conf"
-	local hub edge
-	hub=$(eval echo "\$hub_${tag//-/_}_PID")
-	edge=$(eval echo "\$edge_${tag//-/_}_PID")
-	if ! wait_for 15 bond_up || ! wait_for 10 dest_up "$k"; then
+	confs "$k"
+	local_start hub "hub-$tag" "$BRAIDD" -c "$TMP/hub.conf"
+	local_start edge "edge-$tag" "$BRAIDD" -c "$TMP/edge.conf"
+	if ! wait_until 15 links_up edge 2 || ! wait_until 10 dest_up "$k"; then
+		stop_all "$edge" "$hub" "$srv"
 		if [ "$k" = dpdk-tcp ] && grep -q 'built without' "$TMP/hub-$tag.log"; then
-			stop "$edge"; stop "$hub"; stop "$srv"
 			echo "bench-tcp: braidd was built without DPDK: no dpdk-tcp:// row" >&2
 			return 0
 		fi
 		grep -v '^stats ' "$TMP/hub-$tag.log" | tail -n 10 >&2
 		echo "bench-tcp: WARNING: $k: the bond or the destination did not come up: no $k row" >&2
-		stop "$edge"; stop "$hub"; stop "$srv"
 		FAILED=1
 		return 0
 	fi
@@ -238,9 +132,7 @@ run() {
 		--quiet --json "$TMP/send-$tag.json" 2>"$TMP/send-$tag.log" ||
 		die "$k: braid-bench send failed"
 	hubj=$(ctl hub stats --json 2>/dev/null | jq -c '.tcp // {}')
-	stop "$edge"
-	stop "$hub"
-	stop "$srv"
+	stop_all "$edge" "$hub" "$srv"
 	jq -n -c --arg k "$k" --argjson r "$r" --slurpfile s "$TMP/send-$tag.json" \
 		--slurpfile v "$TMP/srv-$tag.json" --argjson t "$hubj" '
 		($s[0]) as $s | ($v[0]) as $v |

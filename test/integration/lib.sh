@@ -91,14 +91,16 @@ lib_init_local() {
 ctl() { "$B/braidctl" -s "$TMP/$1.sock" "${@:2}"; }
 
 # local_confs NLINKS APP_LISTEN APP_DEST EDGE_BASE REMOTE_BASE HUB_BASE
-#             [BOND_EXTRA [HUB_EXTRA]]
+#             [BOND_EXTRA [HUB_EXTRA [HUB_APP_EXTRA]]]
 # writes $TMP/edge.conf and $TMP/hub.conf (key $TMP/key, made if missing;
 # control $TMP/SIDE.sock; probe-interval 50ms): edge link lN binds
 # 127.0.0.1:EDGE_BASE+N and sends to 127.0.0.1:REMOTE_BASE+N, hub link lN
 # binds 127.0.0.1:HUB_BASE+N. BOND_EXTRA is added to both [bond]s,
-# HUB_EXTRA to the hub's only (printf escapes, e.g. 'workers = 2\n').
+# HUB_EXTRA to the hub's only (it may open sections of its own, e.g.
+# [dpdk]), HUB_APP_EXTRA to the hub's [app] (printf escapes, e.g.
+# 'workers = 2\n').
 local_confs() {
-	local n=$1 listen=$2 dest=$3 eb=$4 rb=$5 hb=$6 extra=${7:-} hextra=${8:-} role i
+	local n=$1 listen=$2 dest=$3 eb=$4 rb=$5 hb=$6 extra=${7:-} hextra=${8:-} happ=${9:-} role i
 	[ -f "$TMP/key" ] || make_key
 	for role in edge hub; do
 		{
@@ -110,6 +112,7 @@ local_confs() {
 			else
 				printf "$hextra"
 				printf '[app]\ndestination = %s\n' "$dest"
+				printf "$happ"
 			fi
 			for i in $(seq 1 "$n"); do
 				if [ "$role" = edge ]; then
@@ -121,6 +124,48 @@ local_confs() {
 			done
 		} >"$TMP/$role.conf"
 	done
+}
+
+# ---- the hub's TCP destinations (test_tcp.sh, scripts/bench-tcp.sh) ---------
+
+# tcp_dest_net NS KROOT KNS KADDR VROOT VNS VADDR: namespace NS (made by the
+# caller) with its lo up and two veth pairs into it. KROOT/KNS is for
+# tcp:// (KADDR is X.Y.Z: .1/24 at the root end, .2/24 in NS); VROOT/VNS is
+# for dpdk-tcp://: no address at the root end, where DPDK's af_packet PMD
+# owns VADDR.1, and VADDR.2/24 in NS. Neither end speaks IPv6 (its chatter
+# would only be noise on the DPDK port), and the root end of the DPDK pair
+# neither routes nor offloads: af_packet must see whole frames with their
+# checksums filled in. 0; 1 if a veth pair could not be made; 2 if the
+# offloads could not be turned off (no dpdk-tcp:// then).
+tcp_dest_net() {
+	local ns=$1
+	ip -n "$ns" link set lo up || return 1
+	_tcp_veth "$ns" "$2" "$3" "$4.1/24" "$4.2/24" || return 1
+	_tcp_veth "$ns" "$5" "$6" - "$7.2/24" || return 1
+	sysctl -qw "net.ipv4.conf.$5.forwarding=0" 2>/dev/null
+	command -v ethtool >/dev/null || return 2
+	ethtool -K "$5" tx off tso off gso off gro off rx off >/dev/null 2>&1 || return 2
+	ip netns exec "$ns" ethtool -K "$6" tx off tso off gso off gro off >/dev/null 2>&1 ||
+		return 2
+}
+
+_tcp_veth() { # NS ROOT_END NS_END ROOT_ADDR|- NS_ADDR
+	ip link add "$2" type veth peer name "$3" netns "$1" || return 1
+	sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" 2>/dev/null
+	ip netns exec "$1" sysctl -qw "net.ipv6.conf.$3.disable_ipv6=1" 2>/dev/null
+	if [ "$4" != - ]; then
+		ip addr add "$4" dev "$2" || return 1
+	fi
+	ip -n "$1" addr add "$5" dev "$3" || return 1
+	ip link set "$2" up && ip -n "$1" link set "$3" up
+}
+
+# dpdk_section IFACE ADDR/PREFIX: a hub's [dpdk] for the af_packet PMD on
+# IFACE, without hugepages or PCI, as local_confs' HUB_EXTRA.
+dpdk_section() {
+	printf '[dpdk]\neal = --no-huge --no-pci --no-shconf -l 0 -m 256 '
+	printf -- '--vdev=net_af_packet0,iface=%s --file-prefix=braid-%s-%s\n' "$1" "$1" "$$"
+	printf 'address = %s\n' "$2"
 }
 
 # local_start VAR NAME CMD...: runs CMD in the background, stderr to

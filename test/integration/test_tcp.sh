@@ -17,8 +17,8 @@
 #      corrupt or out of order, what is missing is one range around the
 #      restart, and the hub counted what came while it was down;
 #   c) about 5% of TCP segments dropped each way at the namespace's end of
-#      the veth (a tc BPF program): everything still arrives intact and in
-#      order, and the TCP under test retransmitted.
+#      the veth (nftables): everything still arrives intact and in order,
+#      and the TCP under test retransmitted.
 # Each case prints its numbers as '# ...' lines. Ports 18900-18949; the
 # namespace and both veth pairs are deleted on exit.
 set -u
@@ -51,34 +51,16 @@ DROP_PERMILLE=50	# case c
 
 # ---- topology -------------------------------------------------------------
 
-veth() { # ROOT_END NS_END ROOT_ADDR|- NS_ADDR
-	ip link add "$1" type veth peer name "$2" netns "$NS" || return 1
-	# Neither end speaks IPv6: its router and listener chatter would only
-	# be noise on the DPDK port.
-	sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1" 2>/dev/null
-	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" 2>/dev/null
-	if [ "$3" != - ]; then
-		ip addr add "$3" dev "$1" || return 1
-	fi
-	ip -n "$NS" addr add "$4" dev "$2" || return 1
-	ip link set "$1" up && ip -n "$NS" link set "$2" up
-}
-ip -n "$NS" link set lo up || skip_all "cannot bring up lo in $NS"
-veth tck0 tck1 10.93.1.1/24 10.93.1.2/24 || skip_all "cannot set up the veth pair tck0/tck1"
-veth tcv0 tcv1 - 10.93.0.2/24 || skip_all "cannot set up the veth pair tcv0/tcv1"
-# The kernel must leave what reaches tcv0 to DPDK: never route it on.
-sysctl -qw net.ipv4.conf.tcv0.forwarding=0 2>/dev/null
-
 HAVE_DPDK_NET=1
-if ! command -v ethtool >/dev/null; then
-	skip "dpdk-tcp:// cases" "ethtool is not installed (the DPDK veth needs its offloads off)"
+tcp_dest_net "$NS" tck0 tck1 10.93.1 tcv0 tcv1 10.93.0
+case $? in
+0) ;;
+1) skip_all "cannot set up the veth pairs tck0/tck1 and tcv0/tcv1" ;;
+*)
+	skip "dpdk-tcp:// cases" "ethtool cannot turn the DPDK veth's offloads off (is it installed?)"
 	HAVE_DPDK_NET=0
-# af_packet must see whole frames with their checksums filled in.
-elif ! ethtool -K tcv0 tx off tso off gso off gro off rx off >/dev/null 2>&1 ||
-	! ip netns exec "$NS" ethtool -K tcv1 tx off tso off gso off gro off >/dev/null 2>&1; then
-	skip "dpdk-tcp:// cases" "ethtool -K cannot turn the veth offloads off"
-	HAVE_DPDK_NET=0
-fi
+	;;
+esac
 
 # Case c's dropper: nftables on the namespace's end of the veth, in the
 # netdev family's ingress and egress hooks (this kernel has no netem and no
@@ -125,46 +107,12 @@ make_key
 # confs KIND: the edge's and the hub's configs for a destination of KIND
 # (tcp or dpdk-tcp).
 confs() {
-	local dest
-	if [ "$1" = tcp ]; then dest=tcp://10.93.1.2:$PORT; else dest=dpdk-tcp://10.93.0.2:$PORT; fi
-	cat >"$TMP/edge.conf" <<-EOF
-	[bond]
-	role = edge
-	key = $TMP/key
-	control = $TMP/edge.sock
-	latency = 100ms
-	probe-interval = 50ms
-	[app]
-	listen = $APP
-	[link l1]
-	local = 127.0.0.1:18911
-	remote = 127.0.0.1:18921
-	[link l2]
-	local = 127.0.0.1:18912
-	remote = 127.0.0.1:18922
-	EOF
-	cat >"$TMP/hub.conf" <<-EOF
-	[bond]
-	role = hub
-	key = $TMP/key
-	control = $TMP/hub.sock
-	latency = 100ms
-	probe-interval = 50ms
-	[app]
-	destination = $dest
-	reconnect-min = 10ms
-	reconnect-max = 200ms
-	[link l1]
-	local = 127.0.0.1:18921
-	[link l2]
-	local = 127.0.0.1:18922
-	EOF
-	if [ "$1" = dpdk-tcp ]; then
-		cat >>"$TMP/hub.conf" <<-EOF
-		[dpdk]
-		eal = --no-huge --no-pci --no-shconf -l 0 -m 256 --vdev=net_af_packet0,iface=tcv0 --file-prefix=braid-tcp-$$
-		address = 10.93.0.1/24
-		EOF
+	if [ "$1" = tcp ]; then
+		local_confs 2 "$APP" "tcp://10.93.1.2:$PORT" 18910 18920 18920 'latency = 100ms\n' '' \
+			'reconnect-min = 10ms\nreconnect-max = 200ms\n'
+	else
+		local_confs 2 "$APP" "dpdk-tcp://10.93.0.2:$PORT" 18910 18920 18920 'latency = 100ms\n' \
+			"$(dpdk_section tcv0 10.93.0.1/24)\n" 'reconnect-min = 10ms\nreconnect-max = 200ms\n'
 	fi
 }
 
