@@ -428,12 +428,15 @@ jf() {
 	jq -r "$2" "$1"
 }
 
-# dump_on_fail FAILS_BEFORE: if a FAIL came since, shows what braidd said
+# dump_on_fail FAILS_BEFORE [LOG...]: if a FAIL came since, shows what
+# braidd said (in LOG..., by default $TMP/edge.log and $TMP/hub.log)
 # besides its stats lines, so a CI log alone can explain it.
 dump_on_fail() {
 	local f
 	[ "$LIB_FAIL" -gt "$1" ] || return 0
-	for f in "$TMP/edge.log" "$TMP/hub.log"; do
+	shift
+	[ $# -gt 0 ] || set -- "$TMP/edge.log" "$TMP/hub.log"
+	for f in "$@"; do
 		[ -s "$f" ] || continue
 		echo "# last lines of $(basename "$f") (stats lines left out):"
 		grep -v '^stats ' "$f" | tail -n 15 | sed 's/^/#   /'

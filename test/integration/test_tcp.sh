@@ -167,17 +167,8 @@ send() {
 		--json "$TMP/$n.json" "$@" 2>"$TMP/$n.log"
 }
 
-# dump CASE FAILS_BEFORE: after a FAIL in CASE, what its hub and edge said
-# besides their stats lines.
-dump() {
-	local f
-	[ "$LIB_FAIL" -gt "$2" ] || return 0
-	for f in "$TMP/hub-$1.log" "$TMP/edge-$1.log"; do
-		[ -s "$f" ] || continue
-		echo "# last lines of $(basename "$f") (stats lines left out):"
-		grep -v '^stats ' "$f" | tail -n 15 | sed 's/^/#   /'
-	done
-}
+# dump CASE FAILS_BEFORE: after a FAIL in CASE, what its hub and edge said.
+dump() { dump_on_fail "$2" "$TMP/hub-$1.log" "$TMP/edge-$1.log"; }
 
 # check WHAT EXPR: EXPR (a shell arithmetic expression) must hold.
 check() {
