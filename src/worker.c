@@ -176,7 +176,7 @@ struct worker {
 	bool tcp_sending;
 	uint8_t *tcp_rxbuf;
 	struct __kernel_timespec tcp_connect_ts;
-	uint64_t now;			/* the loop's time, for callbacks that get none */
+	uint64_t now;			/* this loop's time, for callbacks that get none */
 	uint64_t dpdk_stats_at;
 
 	const uint64_t *alloc_ctr;
@@ -530,6 +530,13 @@ static void cb_link_gone(void *ctx, unsigned link)
 		w->close_pending |= 1u << link;
 }
 
+/* Whether worker id busy-polls instead of sleeping in the kernel: with
+ * spin = yes, and worker 0 when it polls a DPDK port (dpdk-tcp://). */
+static bool worker_spins(const struct braidd *d, unsigned id)
+{
+	return d->cfg.spin || (id == 0 && d->cfg.dest_kind == DEST_DPDK_TCP);
+}
+
 /* --- the hub's TCP destination (worker 0) --------------------------------------- */
 
 /* A whole message from the server: into the bond, to the flow that sent
@@ -559,6 +566,16 @@ static void tcp_log_lost(struct worker *w, int err)
 		log_warn("destination %s://%s: cannot connect: %s (retrying, backing off up to "
 			 "%llu ms)", scheme, a, err ? strerror(-err) : "closed by the server",
 			 (unsigned long long)(cfg->reconnect_max_ns / 1000000ull));
+}
+
+static void tcp_log_up(const struct worker *w)
+{
+	const struct braid_config *cfg = &w->d->cfg;
+	char a[ADDR_STRLEN];
+
+	addr_format(&cfg->app_dest, a, sizeof(a));
+	log_info("destination %s://%s: connected",
+		 cfg->dest_kind == DEST_DPDK_TCP ? "dpdk-tcp" : "tcp", a);
 }
 
 /* tcp://: the connection failed or ended. */
@@ -661,12 +678,7 @@ static void ktcp_cqe(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
 			return;
 		}
 		tcpdest_up(td, now);
-		{
-			char a[ADDR_STRLEN];
-
-			addr_format(&w->d->cfg.app_dest, a, sizeof(a));
-			log_info("destination tcp://%s: connected", a);
-		}
+		tcp_log_up(w);
 		ktcp_arm_recv(w);
 		return;
 	case UD_TCP_RECV:
@@ -700,11 +712,9 @@ static void dpdk_rx_data(void *ctx, const uint8_t *data, size_t len)
 static void dpdk_state(void *ctx, bool up, int err)
 {
 	struct worker *w = ctx;
-	char a[ADDR_STRLEN];
 
 	if (up) {
-		addr_format(&w->d->cfg.app_dest, a, sizeof(a));
-		log_info("destination dpdk-tcp://%s: connected", a);
+		tcp_log_up(w);
 		tcpdest_up(w->d->td, w->now);
 		return;
 	}
@@ -744,7 +754,6 @@ static void tcp_pump(struct worker *w, uint64_t now)
 	const uint8_t *p[2];
 	size_t n[2];
 
-	w->now = now;
 #ifdef BRAID_DPDK
 	if (d->dp) {
 		if (tcpdest_due(td, now)) {
@@ -1136,8 +1145,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct braidd *d = w->d;
 	uint64_t next_tick = 0, now;
-	/* Worker 0 polls a DPDK port: it never sleeps in the kernel. */
-	bool spin = d->cfg.spin || (w->id == 0 && d->dp);
+	bool spin = worker_spins(d, w->id);
 
 	if (w->cpu >= 0) {
 		cpu_set_t set;
@@ -1208,6 +1216,7 @@ static void *worker_main(void *arg)
 			io_uring_submit(&w->ring);
 		}
 		now = braidd_now_ns();
+		w->now = now;
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
 			handle_cqe(w, cqe, now);
 			n++;
@@ -1277,7 +1286,7 @@ static int worker_create(struct braidd *d, unsigned id, char *err, size_t errlen
 			p.flags |= IORING_SETUP_ATTACH_WQ;
 			p.wq_fd = (unsigned)d->w[0]->ring.ring_fd;
 		}
-	} else if (!d->cfg.spin && !(id == 0 && d->cfg.dest_kind == DEST_DPDK_TCP)) {
+	} else if (!worker_spins(d, id)) {
 		/* Completions run only when the worker waits for them: no
 		 * task-work interrupts while it is busy, one fewer reschedule
 		 * per packet. The ring belongs to the worker thread, so it is
