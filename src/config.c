@@ -67,6 +67,14 @@ struct key_def {
 	bool zero_ok;		/* 0 means off and is allowed below min */
 };
 
+/* The destination's schemes, by enum dest_kind. */
+static const char *const dest_schemes[DEST_KINDS] = { "udp", "tcp", "dpdk-tcp" };
+
+const char *config_dest_scheme(enum dest_kind kind)
+{
+	return (unsigned)kind < DEST_KINDS ? dest_schemes[kind] : "?";
+}
+
 #define B(f) offsetof(struct braid_config, f)
 #define L(f) offsetof(struct link_config, f)
 
@@ -587,26 +595,20 @@ static int set_value(struct parser *p, const struct key_def *k, char *v)
 		strcpy((char *)field, v);
 		return 0;
 	case K_DEST: {
-		static const struct { const char *scheme; enum dest_kind kind; } schemes[] = {
-			{ "udp://", DEST_UDP }, { "tcp://", DEST_TCP },
-			{ "dpdk-tcp://", DEST_DPDK_TCP },
-		};
-		const char *a = v;
+		const char *a = v, *sep = strstr(v, "://");
 
 		p->cfg.dest_kind = DEST_UDP;
-		if (strstr(v, "://")) {
-			size_t i;
+		if (sep) {
+			size_t i, n = (size_t)(sep - v);
 
-			for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-				size_t n = strlen(schemes[i].scheme);
-
-				if (strncmp(v, schemes[i].scheme, n) == 0) {
-					p->cfg.dest_kind = schemes[i].kind;
-					a = v + n;
+			for (i = 0; i < DEST_KINDS; i++) {
+				if (strlen(dest_schemes[i]) == n && strncmp(v, dest_schemes[i], n) == 0) {
+					p->cfg.dest_kind = (enum dest_kind)i;
+					a = sep + 3;
 					break;
 				}
 			}
-			if (i == sizeof(schemes) / sizeof(schemes[0]))
+			if (i == DEST_KINDS)
 				return fail(p, p->line, "%s '%s': unknown scheme (udp://, "
 					    "tcp:// or dpdk-tcp://)", k->name, clip(v, c));
 		}

@@ -40,6 +40,7 @@ enum dest_kind {
 	DEST_UDP = 0,		/* IP:PORT or udp://IP:PORT: one socket per flow */
 	DEST_TCP,		/* tcp://IP:PORT: one kernel TCP connection (io_uring) */
 	DEST_DPDK_TCP,		/* dpdk-tcp://IP:PORT: the minimal TCP over a DPDK port */
+	DEST_KINDS
 };
 #define CONFIG_EAL_MAX 1024	/* [dpdk] eal, with its NUL */
 
@@ -125,6 +126,9 @@ bool config_valid_name(const char *s);
  * 0 or -EINVAL with "link: what is wrong" in err (or -ENOMEM). */
 int config_link_parse(enum braid_role role, const char *name, const char *const *kv,
 		      unsigned n, struct link_config *out, char *err, size_t errlen);
+/* "udp", "tcp" or "dpdk-tcp": how a destination of kind is written, less
+ * its "://". */
+const char *config_dest_scheme(enum dest_kind kind);
 /* "auto" or 1..SCHED_WEIGHT_MAX. 0 or -EINVAL. */
 int config_weight_parse(const char *s, uint32_t *weight, bool *is_auto);
 

@@ -100,13 +100,12 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 	put(&o, "]");
 	if (d->td) {
 		const struct tcpdest_stats *t = &d->td->stats;
-		char err[64];
+		uint64_t err = stat_get(t->last_error);
 
-		snprintf(err, sizeof(err), "%s", stat_get(t->last_error) ?
-			 strerror((int)stat_get(t->last_error)) : "");
 		put(&o, ",\"tcp\":{\"kind\":\"%s\",\"state\":\"%s\",\"last_error\":\"%s\",",
-		    d->cfg.dest_kind == DEST_DPDK_TCP ? "dpdk-tcp" : "tcp",
-		    tcpdest_state_name((enum tcpdest_state)stat_get(t->state)), err);
+		    config_dest_scheme(d->cfg.dest_kind),
+		    tcpdest_state_name((enum tcpdest_state)stat_get(t->state)),
+		    err ? strerror((int)err) : "");
 		U(t, state_since_ns); U(t, connects); U(t, established); U(t, disconnects);
 		U(t, msgs_out); U(t, bytes_out); U(t, msgs_in); U(t, bytes_in);
 		U(t, dropped_down); U(t, dropped_full); U(t, dropped_oversize);
@@ -354,7 +353,7 @@ size_t report_text(const struct braidd *d, char *buf, size_t len)
 		addr_format(&d->cfg.app_dest, a, sizeof(a));
 		put(&o, "  destination %s://%s %s  sent %" PRIu64 "  received %" PRIu64
 		    "  dropped while down %" PRIu64 "  reconnects %" PRIu64 "\n",
-		    d->cfg.dest_kind == DEST_DPDK_TCP ? "dpdk-tcp" : "tcp", a,
+		    config_dest_scheme(d->cfg.dest_kind), a,
 		    tcpdest_state_name((enum tcpdest_state)stat_get(t->state)),
 		    stat_get(t->msgs_out), stat_get(t->msgs_in), stat_get(t->dropped_down),
 		    stat_get(t->established) ? stat_get(t->established) - 1 : 0);

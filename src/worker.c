@@ -553,7 +553,7 @@ static void tcp_log_lost(struct worker *w, int err)
 	const struct braid_config *cfg = &w->d->cfg;
 	char a[ADDR_STRLEN];
 
-	const char *scheme = cfg->dest_kind == DEST_DPDK_TCP ? "dpdk-tcp" : "tcp";
+	const char *scheme = config_dest_scheme(cfg->dest_kind);
 
 	addr_format(&cfg->app_dest, a, sizeof(a));
 	/* Once per change: a server that stays away is not logged at every
@@ -574,8 +574,7 @@ static void tcp_log_up(const struct worker *w)
 	char a[ADDR_STRLEN];
 
 	addr_format(&cfg->app_dest, a, sizeof(a));
-	log_info("destination %s://%s: connected",
-		 cfg->dest_kind == DEST_DPDK_TCP ? "dpdk-tcp" : "tcp", a);
+	log_info("destination %s://%s: connected", config_dest_scheme(cfg->dest_kind), a);
 }
 
 /* tcp://: the connection failed or ended. */

@@ -664,6 +664,9 @@ START_TEST(test_destinations)
 				   "address = 10.93.0.1/24\ngateway = 10.93.0.254\nport = 1\n"
 				   "local-port = 40000\n"), &cfg) == 0, "%s", err);
 	ck_assert_int_eq(cfg.dest_kind, DEST_DPDK_TCP);
+	ck_assert_str_eq(config_dest_scheme(cfg.dest_kind), "dpdk-tcp");
+	ck_assert_str_eq(config_dest_scheme(DEST_TCP), "tcp");
+	ck_assert_str_eq(config_dest_scheme(DEST_UDP), "udp");
 	ck_assert_str_eq(cfg.dpdk.eal, "--no-huge --no-pci -l 0 --vdev=net_af_packet0,iface=x");
 	ck_assert_uint_eq(cfg.dpdk.addr, 0x0a5d0001u);
 	ck_assert_uint_eq(cfg.dpdk.prefix, 24);
