@@ -852,7 +852,7 @@ static int check_whole(struct parser *p, int last)
 			    "an edge needs 'listen' in [app]" :
 			    "a hub needs 'destination' in [app]");
 
-	if (!edge && cfg->dest_kind != DEST_UDP && cfg->reconnect_min_ns > cfg->reconnect_max_ns)
+	if (cfg->dest_kind != DEST_UDP && cfg->reconnect_min_ns > cfg->reconnect_max_ns)
 		return fail(p, key_line(p, "reconnect-min"), "reconnect-min is more than "
 			    "reconnect-max");
 	if (cfg->dest_kind == DEST_UDP) {

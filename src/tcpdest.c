@@ -55,9 +55,8 @@ void tcpdest_connecting(struct tcpdest *td, uint64_t now)
 
 void tcpdest_up(struct tcpdest *td, uint64_t now)
 {
-	/* A new stream: nothing of the last one may be taken for its start. */
-	frame_tx_reset(&td->tx);
-	frame_rx_reset(&td->rx);
+	/* A new stream starts empty both ways: tcpdest_lost emptied what the
+	 * last one left, and nothing is queued while the connection is not up. */
 	td->backoff_ns = td->min_ns;
 	stat_add(td->stats.established, 1);
 	set_state(td, TD_UP, now);
