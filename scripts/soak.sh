@@ -20,10 +20,7 @@ SECS=${SOAK_SECONDS:-600}
 RATE=${SOAK_RATE:-2000}
 OUT=${SOAK_OUT:-bench-results}
 WARM=$((SECS / 10 < 60 ? SECS / 10 : 60))
-for t in braidd braidctl braid-bench braid-linkem; do
-	[ -x "${1:-build}/$t" ] || skip_all "${1:-build}/$t is not built"
-done
-command -v jq >/dev/null || skip_all "jq is not installed"
+lib_require "${1:-build}" braidd braidctl braid-bench braid-linkem
 lib_init_local "${1:-build}"
 mkdir -p "$OUT"
 

@@ -75,6 +75,17 @@ lib_init() {
 	ns_setup || skip_all "cannot set up veth pairs between namespaces"
 }
 
+# lib_require BUILD_DIR PROG...: SKIP (exit 77) unless every PROG is built
+# in BUILD_DIR and jq is installed.
+lib_require() {
+	local b=$1 t
+	shift
+	for t in "$@"; do
+		[ -x "$b/$t" ] || skip_all "$b/$t is not built"
+	done
+	command -v jq >/dev/null || skip_all "jq is not installed"
+}
+
 # lib_init_local BUILD_DIR: no namespaces and no root needed; only the
 # temporary directory, and everything in LIB_PIDS killed on exit.
 lib_init_local() {

@@ -10,10 +10,7 @@
 # hub sends the stranger no more bytes than the stranger sent it.
 set -u
 . "$(dirname "$0")/lib.sh"
-for t in braidd braidctl braid-bench braid-attack; do
-	[ -x "${BUILD:-build}/$t" ] || skip_all "${BUILD:-build}/$t is not built"
-done
-command -v jq >/dev/null || skip_all "jq is not installed"
+lib_require "${BUILD:-build}" braidd braidctl braid-bench braid-attack
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (captures packets and spoofs addresses)"
 lib_init_local "${BUILD:-build}"
 

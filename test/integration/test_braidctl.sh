@@ -4,10 +4,7 @@
 # errors it must give (unknown command, bad request, no daemon).
 set -u
 . "$(dirname "$0")/lib.sh"
-for t in braidd braidctl braid-bench; do
-	[ -x "${BUILD:-build}/$t" ] || skip_all "${BUILD:-build}/$t is not built"
-done
-command -v jq >/dev/null || skip_all "jq is not installed"
+lib_require "${BUILD:-build}" braidd braidctl braid-bench
 lib_init_local "${BUILD:-build}"
 
 head -c 32 /dev/urandom | base64 >"$TMP/key"

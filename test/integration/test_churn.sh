@@ -8,10 +8,7 @@
 # and the churned ones gone.
 set -u
 . "$(dirname "$0")/lib.sh"
-for t in braidd braidctl braid-bench; do
-	[ -x "${BUILD:-build}/$t" ] || skip_all "${BUILD:-build}/$t is not built"
-done
-command -v jq >/dev/null || skip_all "jq is not installed"
+lib_require "${BUILD:-build}" braidd braidctl braid-bench
 lib_init_local "${BUILD:-build}"
 
 RATE=2000

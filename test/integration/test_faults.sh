@@ -20,10 +20,7 @@
 # on 127.0.0.1 only.
 set -u
 . "$(dirname "$0")/lib.sh"
-for t in braidd braidctl braid-bench braid-linkem; do
-	[ -x "${BUILD:-build}/$t" ] || skip_all "${BUILD:-build}/$t is not built"
-done
-command -v jq >/dev/null || skip_all "jq is not installed"
+lib_require "${BUILD:-build}" braidd braidctl braid-bench braid-linkem
 lib_init_local "${BUILD:-build}"
 
 RATE=1000		# datagrams/s of every stream

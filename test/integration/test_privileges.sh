@@ -6,10 +6,7 @@
 # answers braidctl, adds a link on a port below 1024 and exits cleanly.
 set -u
 . "$(dirname "$0")/lib.sh"
-for t in braidd braidctl braid-bench; do
-	[ -x "${BUILD:-build}/$t" ] || skip_all "${BUILD:-build}/$t is not built"
-done
-command -v jq >/dev/null || skip_all "jq is not installed"
+lib_require "${BUILD:-build}" braidd braidctl braid-bench
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (braidd starts as root and becomes nobody)"
 id nobody >/dev/null 2>&1 || skip_all "no user nobody"
 lib_init_local "${BUILD:-build}"

@@ -23,10 +23,7 @@
 # namespace and both veth pairs are deleted on exit.
 set -u
 . "$(dirname "$0")/lib.sh"
-for t in braidd braidctl braid-bench; do
-	[ -x "${BUILD:-build}/$t" ] || skip_all "${BUILD:-build}/$t is not built"
-done
-command -v jq >/dev/null || skip_all "jq is not installed"
+lib_require "${BUILD:-build}" braidd braidctl braid-bench
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (a network namespace and veth pairs)"
 command -v ip >/dev/null || skip_all "ip (iproute2) is not installed"
 for l in tck0 tcv0; do
