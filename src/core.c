@@ -31,6 +31,10 @@
 #define RETX_TOOK 1024
 /* Sequence numbers waiting to be asked for (power of two). */
 #define NACK_QUEUE 256
+/* How many times a missing datagram is asked for, an answer time apart,
+ * while an answer can still arrive within the budget (the peer answers each
+ * ask: RETX_MAX in recover.c is the same number). */
+#define NACK_ASKS 3
 /* fec = auto: the residual loss aimed for, and the most parity per block as
  * a fraction of K (1/2: at most 50% overhead). */
 #define FEC_AUTO_TARGET 1e-4
@@ -117,6 +121,7 @@ struct core_link {
 struct nack_ring {
 	struct {
 		uint32_t seq;
+		uint32_t asks;		/* times asked for already */
 		uint64_t due;
 	} e[NACK_QUEUE];
 	unsigned head, len;
@@ -130,12 +135,12 @@ struct core {
 	struct recover *rec;
 
 	/* NACKs: sequence numbers the horizon passed while missing, each
-	 * asked for when its grace is up (due), if a round trip still fits
-	 * (nackq[0]), and once more if it is still missing two answer times
-	 * later (nackq[1]). Each ring's dues rise (nearly), so each is read
-	 * from its head. nack_from is where the next scan starts. */
+	 * asked for when its grace is up (due) if an answer can still arrive
+	 * within the budget (nackq[0]), and again, up to NACK_ASKS times in
+	 * all, each time it is still missing an answer time later (nackq[1]).
+	 * Each ring's dues rise (nearly), so each is read from its head.
+	 * nack_from is where the next scan starts. */
 	struct nack_ring nackq[2];
-	bool nack_retry;		/* the budget has room to ask twice */
 	uint32_t nack_from;
 	bool nack_from_set;
 	struct core_link link[BRAID_MAX_LINKS];
@@ -845,25 +850,27 @@ static uint64_t nack_round_trip(const struct core *c)
 	return best == UINT64_MAX ? 0 : best + NS_PER_MS;
 }
 
-/* False if the ring is full. */
-static bool nack_push(struct nack_ring *q, uint32_t seq, uint64_t due)
+/* False if the ring is full. asks: how often seq was asked for already. */
+static bool nack_push(struct nack_ring *q, uint32_t seq, uint32_t asks, uint64_t due)
 {
 	unsigned i = (q->head + q->len) % NACK_QUEUE;
 
 	if (q->len == NACK_QUEUE)
 		return false;
 	q->e[i].seq = seq;
+	q->e[i].asks = asks;
 	q->e[i].due = due;
 	q->len++;
 	return true;
 }
 
 /* Takes the head of q if it is due at now. */
-static bool nack_pop(struct nack_ring *q, uint64_t now, uint32_t *seq)
+static bool nack_pop(struct nack_ring *q, uint64_t now, uint32_t *seq, uint32_t *asks)
 {
 	if (!q->len || q->e[q->head].due > now)
 		return false;
 	*seq = q->e[q->head].seq;
+	*asks = q->e[q->head].asks;
 	q->head = (q->head + 1) % NACK_QUEUE;
 	q->len--;
 	return true;
@@ -889,7 +896,7 @@ static void nack_scan(struct core *c, uint32_t h, uint64_t due)
 	for (; (int32_t)(h - s) > 0 && budget; s++, budget--) {
 		if (!reorder_is_missing(c->ro, s))
 			continue;
-		if (!nack_push(&c->nackq[0], s, due))
+		if (!nack_push(&c->nackq[0], s, 0, due))
 			break;
 	}
 	c->nack_from = s;
@@ -942,9 +949,50 @@ static void nack_by_age(struct core *c)
 	nack_scan(c, front, c->now);
 }
 
-static void send_nack(struct core *c, const struct wire_nack *nk)
+/* Where the asks of a round go: the first, and every other one after it, on
+ * the fastest live link; the second (and fourth ...) on the next fastest, if
+ * its round trip is within a quarter and 2 ms of the fastest's, so that an
+ * ask lost twice is not made over the same link a third time when another
+ * answers about as soon. (A slower link costs more budget than the path
+ * diversity wins back: measured in braid-sim's nack scenario.)
+ * BRAID_MAX_LINKS if no link is up. */
+static unsigned nack_link(const struct core *c, unsigned round)
 {
-	unsigned id = fastest_link(c, BRAID_MAX_LINKS);
+	unsigned best = fastest_link(c, BRAID_MAX_LINKS), alt = BRAID_MAX_LINKS;
+
+	if (best == BRAID_MAX_LINKS || round % 2 == 0)
+		return best;
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (id == best || !lk->present || !lk->has_remote || lk->state != LINK_UP ||
+		    !lk->have_rtt || lk->srtt_ns > c->link[best].srtt_ns + c->link[best].srtt_ns / 4 + 2 * NS_PER_MS)
+			continue;
+		if (alt == BRAID_MAX_LINKS || lk->srtt_ns < c->link[alt].srtt_ns)
+			alt = id;
+	}
+	return alt == BRAID_MAX_LINKS ? best : alt;
+}
+
+/* How long an answer to an ask sent on link `via` takes: the ask's half of
+ * that link's round trip, the answer's half of the fastest link's (the
+ * peer answers there), and four times the larger variance and 1 ms of
+ * slack; nack_round_trip() for the fastest link itself. */
+static uint64_t nack_answer_ns(const struct core *c, unsigned via)
+{
+	unsigned best = fastest_link(c, BRAID_MAX_LINKS);
+	const struct core_link *a, *b;
+
+	if (via == BRAID_MAX_LINKS || best == BRAID_MAX_LINKS || via == best)
+		return nack_round_trip(c);
+	a = &c->link[via];
+	b = &c->link[best];
+	return a->srtt_ns / 2 + b->srtt_ns / 2 + 4 * max_u64(a->rttvar_ns, b->rttvar_ns) +
+	       NS_PER_MS;
+}
+
+static void send_nack(struct core *c, const struct wire_nack *nk, unsigned id)
+{
 	struct wire_nack out = *nk;
 	uint8_t *buf;
 
@@ -961,45 +1009,57 @@ static void send_nack(struct core *c, const struct wire_nack *nk)
 
 /* Asks for every queued seq whose grace is up, if it is still missing and
  * an answer can still arrive before its gap runs out of budget: as few NACK
- * packets as the ranges need. */
+ * packets as the ranges need, one batch for the asks that go on the fastest
+ * link and one for those that go on the next (nack_link). Each ask is made
+ * again once its answer is overdue. */
 static void nack_flush(struct core *c)
 {
-	struct wire_nack nk;
-	uint64_t rtt = nack_round_trip(c);
+	struct wire_nack nk[2];
+	unsigned via[2];
+	uint64_t ans[2];
 
 	nack_by_age(c);
-	nk.count = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		nk[i].count = 0;
+		via[i] = c->p.nack ? nack_link(c, i) : BRAID_MAX_LINKS;
+		ans[i] = nack_answer_ns(c, via[i]);
+	}
 	for (;;) {
-		bool again = false;
-		uint32_t seq;
+		struct wire_nack *b;
+		uint32_t seq, asks;
+		unsigned r;
 
-		if (!nack_pop(&c->nackq[0], c->now, &seq)) {
-			if (!nack_pop(&c->nackq[1], c->now, &seq))
-				break;
-			again = true;
-		}
-		if (!rtt || !reorder_is_missing(c->ro, seq) ||
-		    c->now + rtt > reorder_budget_deadline(c->ro))
+		if (!nack_pop(&c->nackq[0], c->now, &seq, &asks) &&
+		    !nack_pop(&c->nackq[1], c->now, &seq, &asks))
+			break;
+		r = asks % 2;
+		if (!ans[r] || !reorder_is_missing(c->ro, seq) ||
+		    c->now + ans[r] > reorder_budget_deadline(c->ro))
 			continue;
-		/* The NACK or its answer may be lost too: ask once more if
-		 * nothing came in twice the time an answer takes. */
-		if (!again && c->nack_retry)
-			nack_push(&c->nackq[1], seq, c->now + 2 * rtt);
-		if (nk.count && seq - nk.e[nk.count - 1].base_seq < 64) {
-			nk.e[nk.count - 1].bits |= 1ull << (seq - nk.e[nk.count - 1].base_seq);
+		b = &nk[r];
+		/* The NACK or its answer may be lost too: ask again if nothing
+		 * came within the time an answer takes, for as long as the
+		 * budget has room for one more answer. Whether it has is
+		 * judged when the ask is due, not now: how much budget is
+		 * left, not how much a round trip would be in the best case. */
+		if (asks + 1 < NACK_ASKS)
+			nack_push(&c->nackq[1], seq, asks + 1, c->now + ans[r]);
+		if (b->count && seq - b->e[b->count - 1].base_seq < 64) {
+			b->e[b->count - 1].bits |= 1ull << (seq - b->e[b->count - 1].base_seq);
 		} else {
-			if (nk.count == WIRE_NACK_MAX) {
-				send_nack(c, &nk);
-				nk.count = 0;
+			if (b->count == WIRE_NACK_MAX) {
+				send_nack(c, b, via[r]);
+				b->count = 0;
 			}
-			nk.e[nk.count].base_seq = seq;
-			nk.e[nk.count].bits = 1;
-			nk.count++;
+			b->e[b->count].base_seq = seq;
+			b->e[b->count].bits = 1;
+			b->count++;
 		}
 		stat_add(c->st.nack_seqs, 1);
 	}
-	if (nk.count)
-		send_nack(c, &nk);
+	for (unsigned i = 0; i < 2; i++)
+		if (nk[i].count)
+			send_nack(c, &nk[i], via[i]);
 	nack_wake(c);
 }
 
@@ -1108,15 +1168,13 @@ static void set_horizon(struct core *c)
 	if (recover_fec_on(c->rec))
 		h -= recover_k(c->rec);
 	/* With NACK, a gap is asked for when its grace is up, and held for
-	 * the answer: three answer times (room to ask once more, two answer
-	 * times after the first) if that fits the budget, else one. */
+	 * the answers: NACK_ASKS answer times, an ask each (the reorder buffer
+	 * holds it no longer than the budget; an ask whose answer could not
+	 * arrive by then is not sent). */
 	nack_wait = nack_round_trip(c);
-	c->nack_retry = nack_wait && grace + 3 * nack_wait <= c->p.budget_ns;
-	if (c->nack_retry)
-		nack_wait *= 3;
-	if (nack_wait && grace + nack_wait <= c->p.budget_ns) {
+	if (nack_wait) {
 		nack_scan(c, h, c->now + grace);
-		grace += nack_wait;
+		grace += NACK_ASKS * nack_wait;
 	}
 	reorder_set_horizon(c->ro, h, grace, c->now);
 }

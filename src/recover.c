@@ -19,9 +19,10 @@
 #include "recover.h"
 
 #define RX_BLOCKS 32
-/* Times one datagram may be sent again: a NACK, and one more if the first
- * answer was lost too. */
-#define RETX_MAX 2
+/* Times one datagram may be sent again: once for each of the receiver's
+ * asks (NACK_ASKS in core.c), each made when the answer before it is
+ * overdue. */
+#define RETX_MAX 3
 
 struct slot {
 	uint32_t seq;

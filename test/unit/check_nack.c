@@ -763,14 +763,15 @@ START_TEST(test_retx_lost_is_asked_again)
 }
 END_TEST
 
-/* Both asks for one datagram go unanswered (its answer and the answer to
- * the retry lost): it is asked for twice, no more, and then declared lost. */
+/* The answers to the first two asks for one datagram are lost: it is
+ * asked for a third time, an answer time after the second, while the
+ * budget still has room for an answer, and arrives. */
 static enum fate lose_first_two(unsigned n)
 {
 	return n < 2 ? LOSE : PASS;
 }
 
-START_TEST(test_asked_at_most_twice)
+START_TEST(test_third_ask_repairs)
 {
 	static const struct scenario sc = {
 		THREE_LINKS, .budget_ns = MS(200), .drop_every = 37, .retx_fate = lose_first_two,
@@ -779,10 +780,36 @@ START_TEST(test_asked_at_most_twice)
 	const struct braid_bond_stats *hub = bond(h, HUB), *edge = bond(h, EDGE);
 
 	ck_assert_uint_eq(h->retx_lost, 2);
+	ck_assert_uint_eq(stat_get(hub->lost), 0);
+	ck_assert_uint_eq(h->ndelivered, h->nsent);
+	ck_assert_uint_eq(stat_get(hub->nack_seqs), h->ndropped + 2);
+	ck_assert_uint_eq(stat_get(edge->retransmitted), h->ndropped + 2);
+	ck_assert_uint_eq(stat_get(hub->retx_rx), h->ndropped);
+	ck_assert_uint_eq(stat_get(hub->retx_dup), 0);
+	harness_free(h);
+}
+END_TEST
+
+/* Every answer for one datagram is lost: it is asked for three times, no
+ * more, and then declared lost. */
+static enum fate lose_first_three(unsigned n)
+{
+	return n < 3 ? LOSE : PASS;
+}
+
+START_TEST(test_asked_at_most_three_times)
+{
+	static const struct scenario sc = {
+		THREE_LINKS, .budget_ns = MS(200), .drop_every = 37, .retx_fate = lose_first_three,
+	};
+	struct harness *h = run_scenario(&sc);
+	const struct braid_bond_stats *hub = bond(h, HUB), *edge = bond(h, EDGE);
+
+	ck_assert_uint_eq(h->retx_lost, 3);
 	ck_assert_uint_eq(stat_get(hub->lost), 1);
 	ck_assert_uint_eq(h->ndelivered, h->nsent - 1);
-	ck_assert_uint_eq(stat_get(hub->nack_seqs), h->ndropped + 1);
-	ck_assert_uint_eq(stat_get(edge->retransmitted), h->ndropped + 1);
+	ck_assert_uint_eq(stat_get(hub->nack_seqs), h->ndropped + 2);
+	ck_assert_uint_eq(stat_get(edge->retransmitted), h->ndropped + 2);
 	ck_assert_uint_eq(stat_get(hub->retx_dup), 0);
 	harness_free(h);
 }
@@ -863,7 +890,8 @@ static Suite *nack_suite(void)
 	tcase_add_test(tc, test_nack_not_sent_for_fec_repaired);
 	tcase_add_test(tc, test_nack_lost_is_asked_again);
 	tcase_add_test(tc, test_retx_lost_is_asked_again);
-	tcase_add_test(tc, test_asked_at_most_twice);
+	tcase_add_test(tc, test_third_ask_repairs);
+	tcase_add_test(tc, test_asked_at_most_three_times);
 	tcase_add_test(tc, test_damaged_and_duplicate_nacks);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
