@@ -1604,6 +1604,27 @@ static void sc_fec_nack(struct sim *s)
 	s->nack = true;
 }
 
+/* test_scenarios' recover case, where time is virtual: three 10 ms links
+ * losing 5% each way, a 100 ms budget, FEC 8:2 and NACK, 1000 datagrams/s
+ * each way for 12 s. At least 99.99% of what is sent in the steady state
+ * arrives: a loss FEC cannot repair is asked for until an answer no longer
+ * fits the budget (each ask fails with about 10%: the NACK or its answer
+ * lost). */
+static void sc_recover(struct sim *s)
+{
+	for (unsigned li = 0; li < s->nlinks; li++)
+		link_delay(s, li, 10, 1, false);
+	links_each(s, set_loss, 0.05);
+	s->budget_ns = 100 * NS_PER_MS;
+	s->fec_k = 8;
+	s->fec_m = 2;
+	s->nack = true;
+	for (unsigned d = 0; d < 2; d++)
+		s->dir[d].rate = 1000;
+	if (s->dur_ns < 12 * NS_PER_S)
+		s->dur_ns = 12 * NS_PER_S;
+}
+
 static void sc_fec_burst(struct sim *s)
 {
 	sc_burst(s);
@@ -2010,6 +2031,11 @@ static void ck_fec_nack(struct sim *s)
 	ck_recovery(s, 8000, true, false);
 }
 
+static void ck_recover(struct sim *s)
+{
+	ck_recovery(s, 100, true, true);
+}
+
 static void ck_fec_burst(struct sim *s)
 {
 	ck_recovery(s, 30000, true, false);
@@ -2104,6 +2130,8 @@ static const struct scenario scenarios[] = {
 	{ "nack", "NACK retransmission over 5% loss, 150 ms budget", sc_nack, ck_nack },
 	{ "fec-nack", "FEC 8:2 and NACK over 5% loss", sc_fec_nack, ck_fec_nack },
 	{ "fec-burst", "FEC 8:2 and NACK over Gilbert-Elliott bursts", sc_fec_burst, ck_fec_burst },
+	{ "recover", "FEC 8:2 and NACK, 5% loss on 10 ms links, 100 ms budget, 1000/s each way: "
+	  "at least 99.99% arrives", sc_recover, ck_recover },
 	{ "fec-reorder", "FEC and NACK over reordering links without loss: nothing asked for",
 	  sc_fec_reorder, ck_fec_reorder },
 	{ "fec-blackout", "FEC and NACK, link1 dark for 2 s", sc_fec_blackout, ck_fec_blackout },
