@@ -13,7 +13,6 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include "addr.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "ctlsock.h"
 #include "log.h"
 #include "braid/stats.h"
 #include "report.h"
@@ -103,10 +103,11 @@ static void notify_stopping(void)
 }
 
 /* --- the control socket -------------------------------------------------------
- * A UNIX stream socket, mode 0660, served by this (main) thread only, one
- * request per connection (ctl.h): the workers are never stopped or touched,
- * the counters are read as the stats line reads them. Peers are checked with
- * SO_PEERCRED: root, our own user, or our group. */
+ * A UNIX stream socket, mode 0660, made only where ctlsock.h allows, served
+ * by this (main) thread only, one request per connection (ctl.h): the
+ * workers are never stopped or touched, the counters are read as the stats
+ * line reads them. Peers are checked with SO_PEERCRED: root, our own user,
+ * or our group. */
 #define CTL_IO_MS 500
 #define CTL_LINGER_MS 200	/* waiting for the peer to close after the reply */
 #define CTL_REPLY_MAX (256u << 10)
@@ -124,55 +125,18 @@ static void ctl_default_path(const char *config, char *out, size_t len)
 	snprintf(out, len, "/run/braid/%.*s.sock", (int)n, base);
 }
 
-static int ctl_listen(const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path)];
-	char *slash;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "control socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, path);
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-			snprintf(err, errlen, "control socket directory %s: %s", dir, strerror(errno));
-			return -errno;
-		}
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "control socket: %s", strerror(errno));
-		return -errno;
-	}
-	unlink(path);	/* a socket left by a braidd that died */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(fd, 16) < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "control socket %s: %s", path, strerror(e));
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
 /* --- privileges ---------------------------------------------------------------
  * `user = NAME`: once everything that needs root is done (link sockets,
  * rings, locked memory, the control socket), become NAME, with its primary
  * group only. The main thread keeps CAP_NET_BIND_SERVICE, for links added
  * later on ports below 1024; the workers, started after this, keep nothing.
  * Capabilities are per thread, and the capset below is this thread's. */
-static int drop_privileges(const char *user, const char *ctl_path, char *err, size_t errlen)
+static int drop_privileges(const char *user, const struct ctlsock *cs, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct caps[2] = { { 0 } };
 	const struct passwd *pw = getpwnam(user);
+	int r;
 
 	if (!pw) {
 		snprintf(err, errlen, "user = %s: no such user", user);
@@ -190,8 +154,9 @@ static int drop_privileges(const char *user, const char *ctl_path, char *err, si
 		return -EINVAL;
 	}
 	/* braidctl reaches us as this user or group, or root. */
-	if (ctl_path && chown(ctl_path, pw->pw_uid, pw->pw_gid) < 0)
-		log_warn("control socket %s: chown to %s: %s", ctl_path, user, strerror(errno));
+	r = cs->fd >= 0 ? ctlsock_chown(cs, pw->pw_uid, pw->pw_gid) : 0;
+	if (r < 0)
+		log_warn("control socket: chown to %s: %s", user, strerror(-r));
 	if (setgroups(1, &pw->pw_gid) < 0 || prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
 	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
 		snprintf(err, errlen, "user = %s: %s", user, strerror(errno));
@@ -541,7 +506,9 @@ int main(int argc, char **argv)
 	uint64_t next_stats, next_wd;
 	char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	sigset_t sigs;
-	int opt, r, cfd, sfd, hfd;
+	const struct passwd *pw;
+	struct ctlsock cs;
+	int opt, r, sfd, hfd;
 
 	while ((opt = getopt_long(argc, argv, "c:vqVh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -616,8 +583,15 @@ int main(int argc, char **argv)
 		snprintf(ctl_path, sizeof(ctl_path), "%s", d.cfg.control_path);
 	else
 		ctl_default_path(path, ctl_path, sizeof(ctl_path));
-	cfd = ctl_listen(ctl_path, err, sizeof(err));
-	if (cfd < 0)
+	pw = d.cfg.user[0] ? getpwnam(d.cfg.user) : NULL;
+	r = ctlsock_open(&cs, ctl_path, pw ? pw->pw_uid : (uid_t)-1, err, sizeof(err));
+	if (r == -EPERM) {
+		/* Set up, the socket would be someone else's to move or replace. */
+		log_err("%s", err);
+		braidd_teardown(&d);
+		return 1;
+	}
+	if (r < 0)
 		log_warn("%s: no control socket (braidctl cannot reach this braidd)", err);
 	else
 		log_info("control socket %s", ctl_path);
@@ -628,16 +602,12 @@ int main(int argc, char **argv)
 			log_warn("%s: no /metrics over HTTP", err);
 	}
 	/* Everything that needs root is done; the workers start as the user. */
-	r = d.cfg.user[0] ? drop_privileges(d.cfg.user, cfd >= 0 ? ctl_path : NULL, err,
-					    sizeof(err)) : 0;
+	r = d.cfg.user[0] ? drop_privileges(d.cfg.user, &cs, err, sizeof(err)) : 0;
 	if (r == 0)
 		r = braidd_start(&d, err, sizeof(err));
 	if (r < 0) {
 		log_err("%s", err);
-		if (cfd >= 0) {
-			close(cfd);
-			unlink(ctl_path);
-		}
+		ctlsock_close(&cs);
 		if (hfd >= 0)
 			close(hfd);
 		braidd_teardown(&d);
@@ -654,7 +624,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		uint64_t now = mono_ns(), until = now + 1000000000ull, iv;
 		struct pollfd pf[3] = { { .fd = sfd, .events = POLLIN },
-					{ .fd = cfd, .events = POLLIN },
+					{ .fd = cs.fd, .events = POLLIN },
 					{ .fd = hfd, .events = POLLIN } };
 		struct signalfd_siginfo si;
 		int sig = 0;
@@ -668,7 +638,7 @@ int main(int argc, char **argv)
 			if ((pf[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si))
 				sig = (int)si.ssi_signo;
 			if (pf[1].revents & POLLIN)
-				ctl_serve(&d, cfd);
+				ctl_serve(&d, cs.fd);
 			if (pf[2].revents & POLLIN)
 				http_serve(&d, hfd);
 		}
@@ -690,10 +660,7 @@ int main(int argc, char **argv)
 		}
 	}
 	notify_stopping();
-	if (cfd >= 0) {
-		close(cfd);
-		unlink(ctl_path);
-	}
+	ctlsock_close(&cs);
 	if (sfd >= 0)
 		close(sfd);
 	if (hfd >= 0)
