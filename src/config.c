@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include "config.h"
+#include "flow.h"
 
 #define CONFIG_LINE_MAX  1024		/* characters, without the line end */
 #define CONFIG_FILE_MAX  (1u << 20)
@@ -31,6 +32,7 @@
 /* Sizes and widths the key table relies on when it stores through offsets. */
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
 _Static_assert(SCHED_WEIGHT_MAX == 1000, "docs/config.md says weight is 1..1000");
+_Static_assert(FLOW_MAX == 1024, "max-flows' range text says 1..1024");
 
 enum section { SEC_NONE, SEC_BOND, SEC_APP, SEC_LINK, SEC_DPDK };
 
@@ -110,7 +112,9 @@ static const struct key_def keys[] = {
 	{ "stats-interval", SEC_BOND, K_DURATION, B(stats_interval_ns),
 	  100 * NS_PER_MS, 3600 * NS_PER_S, "0 (off) or 100ms..1h", true },
 	{ "max-flows",      SEC_BOND, K_U32,      B(max_flows),
-	  1, 65535, "1..65535" },
+	  1, FLOW_MAX, "1..1024" },
+	{ "flow-idle",      SEC_BOND, K_DURATION, B(flow_idle_ns),
+	  100 * NS_PER_MS, 3600 * NS_PER_S, "100ms..1h" },
 	{ "reorder-window", SEC_BOND, K_POW2,     B(reorder_window),
 	  64, 65536, "64..65536" },
 
@@ -380,6 +384,7 @@ void config_defaults(struct braid_config *cfg)
 	cfg->rcvbuf = 4u << 20;
 	cfg->stats_interval_ns = 0;
 	cfg->max_flows = 64;
+	cfg->flow_idle_ns = FLOW_IDLE_NS;
 	cfg->reorder_window = 4096;
 	cfg->fec_k = 0;
 	cfg->fec_m = 0;

@@ -2,7 +2,7 @@
  *
  *   [bond]   role, key, user, control, metrics-listen, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
  *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
- *            stats-interval, max-flows, reorder-window
+ *            stats-interval, max-flows, flow-idle, reorder-window
  *   [app]    listen (edge), destination (hub: IP:PORT or udp://, tcp://,
  *            dpdk-tcp://), reconnect-min, reconnect-max, tcp-buffer, rto-min
  *   [dpdk]   eal, port, address, gateway, local-port (dpdk-tcp:// only)
@@ -89,7 +89,8 @@ struct braid_config {
 	bool spin;			/* busy-spin the worker loop, default no */
 	unsigned sndbuf, rcvbuf;	/* socket buffers, default 4M, 64K..256M */
 	uint64_t stats_interval_ns;	/* print counters to stderr; 0 = never; default 0 */
-	unsigned max_flows;		/* default 64, 1..65535 */
+	unsigned max_flows;		/* default 64, 1..FLOW_MAX (1024) */
+	uint64_t flow_idle_ns;		/* edge: a full table's idle flow may go, default 60s */
 	unsigned reorder_window;	/* default 4096, power of two 64..65536 */
 	union braid_addr app_listen;	/* edge: where the application sends */
 	union braid_addr app_dest;	/* hub: where datagrams go */

@@ -94,7 +94,7 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 
 		put(&o, "%s{\"id\":%u,", i ? "," : "", i);
 		U(w, alloc_bytes); U(w, rx_nobufs); U(w, tx_errors); U(w, ring_full);
-		U(w, flows_full);
+		U(w, flows_full); U(w, flow_stale);
 		put(&o, "\"loops\":%" PRIu64 "}", stat_get(w->loops));
 	}
 	put(&o, "]");
@@ -197,6 +197,22 @@ static const struct counter_def tcp_counters[] = {
 	   "TCP segments sent again (dpdk-tcp only)"),
 };
 
+enum worker_counter { FLOWS_FULL, FLOW_STALE };
+
+/* A worker counter over all workers. */
+static uint64_t workers_sum(const struct braidd *d, enum worker_counter c)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		const struct worker_stats *w = braidd_worker_stats(d, i);
+
+		if (w)
+			sum += c == FLOWS_FULL ? stat_get(w->flows_full) : stat_get(w->flow_stale);
+	}
+	return sum;
+}
+
 static void family(struct out *o, const char *name, const char *type, const char *help)
 {
 	put(o, "# HELP braid_%s %s\n# TYPE braid_%s %s\n", name, help, name, type);
@@ -273,6 +289,12 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 			    braidd_link_name(d, id), v);
 		}
 	}
+	family(&o, "flows_full_packets_total", "counter",
+	       "Datagrams dropped: no flow id free for a new application sender");
+	put(&o, "braid_flows_full_packets_total %" PRIu64 "\n", workers_sum(d, FLOWS_FULL));
+	family(&o, "flow_stale_packets_total", "counter",
+	       "Replies dropped: for a flow whose slot has passed to another sender");
+	put(&o, "braid_flow_stale_packets_total %" PRIu64 "\n", workers_sum(d, FLOW_STALE));
 	if (d->td) {
 		const struct tcpdest_stats *t = &d->td->stats;
 
@@ -346,6 +368,8 @@ size_t report_text(const struct braidd *d, char *buf, size_t len)
 	    "  bad input %" PRIu64 "\n", stat_get(b->fec_recovered), stat_get(b->nack_sent),
 	    stat_get(b->retransmitted), stat_get(b->auth_fail) + stat_get(b->replayed) +
 	    stat_get(b->malformed) + stat_get(b->oversize));
+	put(&o, "  flows: no slot free %" PRIu64 "  stale replies dropped %" PRIu64 "\n",
+	    workers_sum(d, FLOWS_FULL), workers_sum(d, FLOW_STALE));
 	if (d->td) {
 		const struct tcpdest_stats *t = &d->td->stats;
 		char a[ADDR_STRLEN];

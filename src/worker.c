@@ -85,8 +85,8 @@ struct wsock {
 	uint8_t kind;		/* 0: a free slot */
 	bool pktinfo;
 	bool connected;		/* send without an address (IORING_OP_SEND) */
-	bool closing;		/* a deleted link's: its receive is being cancelled */
-	uint16_t index;		/* link id or flow id */
+	bool closing;		/* a deleted link's, or a reused flow's: its receive is being cancelled */
+	uint16_t index;		/* link id or flow id (slot and generation) */
 };
 
 /* A command from the main thread (braidctl link ...), through w->cmd. */
@@ -252,8 +252,8 @@ static int add_sock(struct worker *w, int fd, enum sock_kind kind, unsigned inde
 	return (int)slot;
 }
 
-/* The last of a deleted link's socket: out of the file table, closed, its
- * slot free, and the main thread told. */
+/* The last of a closing socket: out of the file table, closed, its slot
+ * free, and for a deleted link the main thread told. */
 static void close_finish(struct worker *w, unsigned slot)
 {
 	struct wsock *s = &w->socks[slot];
@@ -263,33 +263,41 @@ static void close_finish(struct worker *w, unsigned slot)
 		return;
 	io_uring_register_files_update(&w->ring, slot, &none, 1);
 	close(s->fd);
-	__atomic_store_n(&w->d->link_gone[s->index], 1, __ATOMIC_RELEASE);
+	if (s->kind == SK_LINK)
+		__atomic_store_n(&w->d->link_gone[s->index], 1, __ATOMIC_RELEASE);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }
 
-/* Stops receiving on link's socket and closes it once the receive is
- * cancelled (close_finish). What was sent on it before has been submitted
- * already: sends go in order through this worker. */
+/* Stops receiving on the socket in slot and closes it once the receive is
+ * cancelled (close_finish); the slot stays taken until then, so no new
+ * socket gets completions meant for this one. What was sent on it before
+ * has been submitted already: sends go in order through this worker. */
+static void close_sock(struct worker *w, unsigned slot)
+{
+	struct io_uring_sqe *sqe;
+
+	w->socks[slot].closing = true;
+	sqe = get_sqe(w);
+	if (!sqe) {
+		close_finish(w, slot);
+		return;
+	}
+	io_uring_prep_cancel_fd(sqe, (int)slot, IORING_ASYNC_CANCEL_ALL);
+	sqe->cancel_flags |= IORING_ASYNC_CANCEL_FD_FIXED;
+	io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, slot));
+}
+
 static void close_link(struct worker *w, unsigned link)
 {
 	int slot = link < BRAID_MAX_LINKS ? w->link_slot[link] : -1;
-	struct io_uring_sqe *sqe;
 
 	if (slot < 0) {
 		__atomic_store_n(&w->d->link_gone[link], 1, __ATOMIC_RELEASE);
 		return;
 	}
 	w->link_slot[link] = -1;
-	w->socks[slot].closing = true;
-	sqe = get_sqe(w);
-	if (!sqe) {
-		close_finish(w, (unsigned)slot);
-		return;
-	}
-	io_uring_prep_cancel_fd(sqe, slot, IORING_ASYNC_CANCEL_ALL);
-	sqe->cancel_flags |= IORING_ASYNC_CANCEL_FD_FIXED;
-	io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, (unsigned)slot));
+	close_sock(w, (unsigned)slot);
 }
 
 /* Makes a send carry one control message (len <= CMSG_ROOM less its header). */
@@ -409,19 +417,31 @@ static void cb_tx_send(void *ctx, unsigned link, uint8_t *buf, size_t len, const
 	w->wake[owner] = true;
 }
 
-/* The worker slot of flow's socket to the destination, opened on first use;
- * -1 if it cannot be. */
-static int hub_flow_slot(struct worker *w, unsigned flow)
+/* The worker slot of flow's socket to the destination, opened on first use
+ * and opened again when the flow's generation changes (the edge gave its
+ * slot to another sender); -1 if it cannot be. */
+static int hub_flow_slot(struct worker *w, uint16_t flow)
 {
 	struct braidd *d = w->d;
+	unsigned fs = flow_slot(flow);
 	char err[256];
 	bool pktinfo;
 	int fd, slot;
 
-	if (flow >= d->cfg.max_flows)
+	if (fs >= d->cfg.max_flows)
 		return -1;
-	if (d->flow_slot[flow] >= 0)
-		return d->flow_slot[flow];
+	if (d->flow_slot[fs] >= 0) {
+		if (d->flow_gen[fs] == flow_gen(flow))
+			return d->flow_slot[fs];
+		/* Another sender: the destination must not see it under the
+		 * old one's address, nor answer it with what it meant for the
+		 * old one. What reaches the old socket from now on is dropped
+		 * (on_recv counts it; once closed, the kernel refuses it). The
+		 * bond delivers in order, so an older generation never comes
+		 * after a newer one. */
+		close_sock(w, (unsigned)d->flow_slot[fs]);
+		d->flow_slot[fs] = -1;
+	}
 	/* A new flow: its own socket, so the destination's replies come back
 	 * to this flow alone. Rare, so the syscalls are fine here. */
 	struct sock_opts so = {
@@ -441,7 +461,8 @@ static int hub_flow_slot(struct worker *w, unsigned flow)
 		close(fd);
 		return -1;
 	}
-	d->flow_slot[flow] = slot;
+	d->flow_slot[fs] = slot;
+	d->flow_gen[fs] = (uint8_t)flow_gen(flow);
 	arm_recv(w, (unsigned)slot);
 	return slot;
 }
@@ -455,7 +476,13 @@ static void cb_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len
 	if (d->cfg.role == ROLE_EDGE) {
 		const union braid_addr *to = flow_addr(&d->flows, flow);
 
-		if (!to || !(buf = slab_get(&w->tx))) {
+		if (!to) {
+			/* For a sender whose slot has gone to another (or that
+			 * this edge never had): never to whoever holds it now. */
+			stat_add(w->st.flow_stale, 1);
+			return;
+		}
+		if (!(buf = slab_get(&w->tx))) {
 			stat_add(w->st.flows_full, 1);
 			return;
 		}
@@ -847,9 +874,13 @@ static void on_recv(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
 		return;
 	s = &w->socks[slot];
 	if (s->kind == 0 || s->closing) {
-		/* A deleted link's last datagrams, after its drain: dropped. */
-		if (cqe->flags & IORING_CQE_F_BUFFER)
+		/* A deleted link's last datagrams, after its drain, or replies
+		 * to a flow whose slot has passed to another sender: dropped. */
+		if (cqe->flags & IORING_CQE_F_BUFFER) {
+			if (s->kind == SK_FLOW && cqe->res > 0)
+				stat_add(w->st.flow_stale, 1);
 			recycle_rx(w, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+		}
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			close_finish(w, slot);
 		return;
@@ -1316,7 +1347,9 @@ static int worker_create(struct braidd *d, unsigned id, char *err, size_t errlen
 		return r;
 	}
 	w->txc = calloc(TX_BUFS, sizeof(*w->txc));
-	w->maxsocks = BRAID_MAX_LINKS + 1 + (id == 0 ? d->cfg.max_flows : 0);
+	/* Worker 0 of a hub: a socket per flow, and room for as many more
+	 * still closing after their flow passed to another sender. */
+	w->maxsocks = BRAID_MAX_LINKS + 1 + (id == 0 ? 2 * d->cfg.max_flows : 0);
 	w->socks = calloc(w->maxsocks, sizeof(*w->socks));
 	if (!w->txc || !w->socks) {
 		snprintf(err, errlen, "worker %u: out of memory", id);
@@ -1595,6 +1628,7 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 			snprintf(err, errlen, "flow table: %s", strerror(-r));
 			return r;
 		}
+		d->flows.idle_ns = cfg->flow_idle_ns;
 		d->app_fd = sock_open(&so, &pktinfo, err, errlen);
 		if (d->app_fd < 0)
 			return d->app_fd;
@@ -1606,7 +1640,8 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 		d->app_slot = (unsigned)r;
 	} else {
 		d->flow_slot = malloc(cfg->max_flows * sizeof(*d->flow_slot));
-		if (!d->flow_slot) {
+		d->flow_gen = calloc(cfg->max_flows, sizeof(*d->flow_gen));
+		if (!d->flow_slot || !d->flow_gen) {
 			snprintf(err, errlen, "flow table: out of memory");
 			return -ENOMEM;
 		}
@@ -1686,6 +1721,8 @@ void braidd_teardown(struct braidd *d)
 	}
 	free(d->flow_slot);
 	d->flow_slot = NULL;
+	free(d->flow_gen);
+	d->flow_gen = NULL;
 	flow_table_destroy(&d->flows);
 	core_destroy(d->core);
 	d->core = NULL;

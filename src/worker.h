@@ -30,6 +30,7 @@ struct worker_stats {
 	uint64_t tx_errors;	/* failed sends */
 	uint64_t ring_full;	/* no submission entry or inter-worker slot */
 	uint64_t flows_full;	/* no flow id for a new application sender */
+	uint64_t flow_stale;	/* replies for a flow whose slot has passed to another sender */
 	uint64_t loops;
 };
 
@@ -59,6 +60,7 @@ struct braidd {
 	int app_fd;			/* edge: the listen socket */
 	unsigned app_slot;		/* ... its slot in worker 0 */
 	int *flow_slot;			/* hub: worker 0's slot of each flow's socket, -1 until used */
+	uint8_t *flow_gen;		/* hub: the generation (flow.h) that socket was opened for */
 
 	/* Hub with a tcp:// or dpdk-tcp:// destination: the connection's
 	 * framing, state and counters (worker 0 drives it), and for dpdk-tcp://

@@ -4,6 +4,11 @@
  *   braid-bench send --to ADDR [--rate PPS] [--count N | --duration S] ...
  *   braid-bench recv --listen ADDR [--echo] [--idle-exit S] ...
  *   braid-bench tcp-server --listen ADDR [--echo] [--idle-exit S] ...
+ *   braid-bench dgram --bind ADDR [--to ADDR --text T | --size N] [--recv N] ...
+ *
+ * dgram is for tests that need to see addresses rather than count
+ * datagrams: one socket, a datagram sent by hand, and a line for each one
+ * received saying where it came from.
  *
  * tcp-server is the far end of the hub's tcp:// and dpdk-tcp:// destinations:
  * the same checks on a TCP stream of messages, each framed by a 2-byte
@@ -1828,6 +1833,120 @@ static int tsrv_main(int argc, char **argv)
 
 /* ---- commands ------------------------------------------------------------- */
 
+/* ---- dgram: one socket, datagrams by hand ----------------------------------- */
+
+#define DGRAM_SHOW 64		/* bytes of a datagram printed */
+
+static void dgram_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: braid-bench dgram --bind ADDR [options]\n"
+		"  One UDP socket: optionally send one datagram, then print a line for each\n"
+		"  datagram received: SOURCE LENGTH TEXT (the first %d bytes, unprintable as '.').\n"
+		"  --bind ADDR      bind here, IPv4:PORT or [IPv6]:PORT\n"
+		"  --to ADDR        first send one datagram here\n"
+		"  --text T         its content (default \"x\")\n"
+		"  --size N         instead N bytes, --text repeated, 1..%d\n"
+		"  --recv N         wait for N datagrams (default 0: send and exit)\n"
+		"  --timeout S      give up waiting after S seconds, exit 1 (default 5)\n"
+		"  --echo           send each datagram received back to its source\n",
+		DGRAM_SHOW, BENCH_MAX_LEN);
+}
+
+static int dgram_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bind", required_argument, NULL, 'b' },
+		{ "to", required_argument, NULL, 't' },
+		{ "text", required_argument, NULL, 'T' },
+		{ "size", required_argument, NULL, 's' },
+		{ "recv", required_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 'w' },
+		{ "echo", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static uint8_t buf[BENCH_MAX_LEN];
+	const char *bind_s = NULL, *to_s = NULL, *text = "x";
+	uint64_t size = 0, want = 0, timeout = 5000000000ull, deadline, got = 0;
+	union braid_addr la, to;
+	bool echo = false;
+	int c, li = 0, fd;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+		int e = 0;
+
+		switch (c) {
+		case 'b': bind_s = optarg; break;
+		case 't': to_s = optarg; break;
+		case 'T': text = optarg; e = *text ? 0 : -EINVAL; break;
+		case 's': e = parse_u64(optarg, 1, BENCH_MAX_LEN, &size); break;
+		case 'r': e = parse_u64(optarg, 0, 1000000, &want); break;
+		case 'w': e = parse_secs(optarg, &timeout); break;
+		case 'e': echo = true; break;
+		case 'h': dgram_usage(stdout); return 0;
+		default: dgram_usage(stderr); return 2;
+		}
+		if (e < 0)
+			return bad_arg("dgram", opts[li].name, optarg);
+	}
+	if (optind != argc || !bind_s) {
+		dgram_usage(stderr);
+		return 2;
+	}
+	if (addr_parse(bind_s, &la) < 0)
+		return bad_arg("dgram", "bind", bind_s);
+	if (to_s && addr_parse(to_s, &to) < 0)
+		return bad_arg("dgram", "to", to_s);
+	fd = socket(la.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, &la.sa, addr_len(&la)) < 0) {
+		fprintf(stderr, "braid-bench dgram: bind %s: %s\n", bind_s, strerror(errno));
+		return 1;
+	}
+	if (to_s) {
+		size_t tl = strlen(text), len = size ? (size_t)size : tl;
+
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)text[i % tl];
+		if (sendto(fd, buf, len, 0, &to.sa, addr_len(&to)) < 0) {
+			fprintf(stderr, "braid-bench dgram: send to %s: %s\n", to_s, strerror(errno));
+			return 1;
+		}
+	}
+	deadline = now_ns() + timeout;
+	while (got < want) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		union braid_addr from;
+		socklen_t fl = sizeof(from);
+		char a[ADDR_STRLEN], show[DGRAM_SHOW + 1];
+		uint64_t now = now_ns();
+		ssize_t n;
+		size_t k;
+
+		if (now >= deadline)
+			return 1;
+		if (poll(&pfd, 1, (int)((deadline - now + 999999) / 1000000)) <= 0)
+			continue;
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, &from.sa, &fl);
+		if (n < 0)
+			continue;
+		for (k = 0; k < (size_t)n && k < DGRAM_SHOW; k++)
+			show[k] = buf[k] >= 0x20 && buf[k] < 0x7f ? (char)buf[k] : '.';
+		show[k] = 0;
+		addr_format(&from, a, sizeof(a));
+		printf("%s %zd %s\n", a, n, show);
+		fflush(stdout);
+		if (echo)
+			(void)sendto(fd, buf, (size_t)n, 0, &from.sa, fl);
+		got++;
+	}
+	close(fd);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -1836,6 +1955,7 @@ static const struct {
 	{ "send", send_main, "Sends numbered, checksummed datagrams; measures echoes" },
 	{ "recv", recv_main, "Receives and verifies datagrams (exactly once, intact); optionally echoes" },
 	{ "tcp-server", tsrv_main, "Serves the hub's TCP destination: verifies framed messages (intact, once, in order)" },
+	{ "dgram", dgram_main, "One socket, a datagram by hand: prints where each one received came from" },
 };
 
 static void usage(FILE *f)

@@ -21,7 +21,8 @@
  *   0  4  bond_seq     bond-wide sequence number, wraps
  *   4  4  link_seq     per-link sequence number of this sender, wraps
  *   8  4  tx_us        sender's monotonic clock in microseconds, truncated
- *   12 2  flow         application flow id
+ *   12 2  flow         application flow id: bits 0..9 the edge's flow slot,
+ *                      10..15 its generation (src/flow.h); opaque here
  *   14 1  link_id      the sender's id of the link this copy went out on
  *   15 1  flags        WIRE_DATA_RETX: a retransmission asked for by a NACK;
  *                      other bits zero

@@ -178,6 +178,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.rcvbuf, 4u << 20);
 	ck_assert_uint_eq(cfg.stats_interval_ns, 0);
 	ck_assert_uint_eq(cfg.max_flows, 64);
+	ck_assert_uint_eq(cfg.flow_idle_ns, 60000000000ull);
 	ck_assert_uint_eq(cfg.reorder_window, 4096);
 	ck_assert_uint_eq(cfg.nlinks, 0);
 	ck_assert_str_eq(cfg.key_path, "");
@@ -205,7 +206,7 @@ static const char good_edge[] =
 	"sndbuf = 8M\n"
 	"rcvbuf = 65536\n"
 	"stats-interval = 1m\n"
-	"max-flows = 65535\n"				/* 20 */
+	"max-flows = 1024\n"				/* 20 */
 	"reorder-window = 65536\n"
 	"\n"
 	"[ app ]\n"
@@ -248,7 +249,7 @@ START_TEST(test_good_edge)
 	ck_assert_uint_eq(cfg.sndbuf, 8u << 20);
 	ck_assert_uint_eq(cfg.rcvbuf, 65536);
 	ck_assert_uint_eq(cfg.stats_interval_ns, 60000000000ull);
-	ck_assert_uint_eq(cfg.max_flows, 65535);
+	ck_assert_uint_eq(cfg.max_flows, 1024);
 	ck_assert_uint_eq(cfg.reorder_window, 65536);
 	assert_addr4(&cfg.app_listen, "127.0.0.1", 5000);
 
@@ -523,8 +524,11 @@ static const struct bad {
 	{ BOND("workers = +1"), 4, "is not a whole number" },
 	{ BOND("workers = 1 2"), 4, "is not a whole number" },
 	{ BOND("workers = 18446744073709551616"), 4, "out of range 1..16" },
-	{ BOND("max-flows = 0"), 4, "max-flows '0' out of range 1..65535" },
-	{ BOND("max-flows = 65536"), 4, "out of range 1..65535" },
+	{ BOND("max-flows = 0"), 4, "max-flows '0' out of range 1..1024" },
+	/* The slot part of a flow id has 10 bits (flow.h). */
+	{ BOND("max-flows = 1025"), 4, "out of range 1..1024" },
+	{ BOND("flow-idle = 99ms"), 4, "flow-idle '99ms' out of range 100ms..1h" },
+	{ BOND("flow-idle = 61m"), 4, "out of range 100ms..1h" },
 	{ BOND("reorder-window = 100"), 4, "reorder-window '100' is not a power of two" },
 	{ BOND("reorder-window = 32"), 4, "out of range 64..65536" },
 	{ BOND("reorder-window = 131072"), 4, "out of range 64..65536" },
