@@ -303,6 +303,10 @@ static const struct lstep t_links_wrong[] = {
 	{ 255, 255, 1, X, false },
 };
 
+#undef F
+#undef O
+#undef X
+
 START_TEST(test_links_tables)
 {
 	WALK_LINKS(t_links_independent);
