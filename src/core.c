@@ -40,6 +40,8 @@
 #define FEC_AUTO_TARGET 1e-4
 #define FEC_AUTO_MAX_M(k) ((k) / 2 ? (k) / 2 : 1)
 
+_Static_assert(BRAID_MAX_LINKS <= REPLAY_LINKS, "every link id fits in a counter");
+
 struct core_link {
 	bool present;
 	bool has_remote;
@@ -154,8 +156,14 @@ struct core {
 	uint32_t session;
 	uint8_t tx_key[BRAID_KEY_LEN];
 	uint8_t rx_key[BRAID_KEY_LEN];
-	uint64_t tx_counter;
-	struct replay replay;
+	/* Each link numbers its packets apart (replay.h): tx_counter[id] is
+	 * link id's last outer counter, rx_win[id] the window over the
+	 * peer's on it. Both last the session, not the link: a link deleted
+	 * and added again must neither reuse a nonce nor take a replay of
+	 * what it carried before. */
+	uint64_t tx_counter[BRAID_MAX_LINKS];
+	struct replay rx_win[BRAID_MAX_LINKS];
+	struct replay_links replay;		/* over rx_win */
 	uint32_t bond_seq;
 
 	/* Edge: the handshake in progress. */
@@ -379,7 +387,7 @@ static void pkt_seal_send(struct core *c, unsigned id, uint8_t *buf, uint8_t typ
 		.version = BRAID_WIRE_VERSION,
 		.type = type,
 		.session = c->session,
-		.counter = ++c->tx_counter,
+		.counter = replay_counter(id, ++c->tx_counter[id]),
 	};
 	size_t n;
 
@@ -623,8 +631,8 @@ static void session_begin(struct core *c, uint32_t session)
 	c->ready = true;
 	c->confirmed = edge;
 	c->session = session;
-	c->tx_counter = 0;
-	replay_init(&c->replay);
+	memset(c->tx_counter, 0, sizeof(c->tx_counter));
+	replay_links_init(&c->replay);
 	c->bond_seq = session_seq0(session, edge);
 	reorder_reset_at(c->ro, session_seq0(session, !edge));
 	recover_reset(c->rec);
@@ -1272,19 +1280,14 @@ static void on_recovered(void *ctx, uint32_t seq, uint16_t flow, const uint8_t *
 		stat_add(c->st.fec_recovered, 1);
 }
 
-static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+static void on_data(struct core *c, unsigned id, const struct wire_data *dp,
+		    const uint8_t *payload, size_t len)
 {
 	struct core_link *lk = &c->link[id];
-	const uint8_t *payload = plain + WIRE_DATA_HDR_LEN;
-	size_t len = n - WIRE_DATA_HDR_LEN;
+	const struct wire_data d = *dp;
 	enum reorder_result res;
-	struct wire_data d;
 	bool early = false;
 
-	if (wire_parse_data(plain, n, &d) < 0) {
-		stat_add(c->st.malformed, 1);
-		return;
-	}
 	link_rx_account(c, lk, d.link_seq, d.tx_us);
 
 	if (d.flags & WIRE_DATA_RETX) {
@@ -1332,23 +1335,18 @@ static void on_data(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 	sync_reorder_stats(c);
 }
 
-static void on_parity(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+static void on_parity(struct core *c, unsigned id, const struct wire_parity *h,
+		      const uint8_t *shard, size_t len)
 {
 	struct core_link *lk = &c->link[id];
-	struct wire_parity h;
 
-	if (wire_parse_parity(plain, n, &h) < 0) {
-		stat_add(c->st.malformed, 1);
-		return;
-	}
-	link_rx_account(c, lk, h.link_seq, h.tx_us);
+	link_rx_account(c, lk, h->link_seq, h->tx_us);
 	stat_add(c->st.parity_rx, 1);
 	if (!recover_fec_on(c->rec)) {
 		stat_add(c->st.fec_unusable, 1);
 		return;
 	}
-	recover_rx_parity(c->rec, &h, plain + WIRE_PARITY_HDR_LEN, n - WIRE_PARITY_HDR_LEN,
-			  on_recovered, c);
+	recover_rx_parity(c->rec, h, shard, len, on_recovered, c);
 	stat_set(c->st.fec_unusable, recover_rx_stats(c->rec)->unusable);
 	set_horizon(c);
 	c->wake = min_u64(c->wake, reorder_deadline(c->ro));
@@ -1358,27 +1356,22 @@ static void on_parity(struct core *c, unsigned id, const uint8_t *plain, size_t 
 /* Answers a NACK: each sequence number asked for that is still in the store,
  * young enough to be of use and not sent again before, goes out once more on
  * the fastest live link. */
-static void on_nack(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+static void on_nack(struct core *c, unsigned id, const struct wire_nack *nk)
 {
-	struct wire_nack nk;
 	unsigned to;
 
-	if (wire_parse_nack(plain, n, &nk) < 0) {
-		stat_add(c->st.malformed, 1);
-		return;
-	}
 	stat_add(c->st.nack_rx, 1);
 	if (!c->p.nack)
 		return;
 	to = fastest_link(c, id);
-	for (unsigned e = 0; e < nk.count; e++) {
+	for (unsigned e = 0; e < nk->count; e++) {
 		for (unsigned i = 0; i < 64; i++) {
-			uint32_t seq = nk.e[e].base_seq + i;
+			uint32_t seq = nk->e[e].base_seq + i;
 			const uint8_t *data;
 			uint16_t flow;
 			int len;
 
-			if (!(nk.e[e].bits & (1ull << i)))
+			if (!(nk->e[e].bits & (1ull << i)))
 				continue;
 			len = recover_retx_take(c->rec, seq, c->now, c->p.budget_ns, &flow, &data);
 			if (len >= 0)
@@ -1387,16 +1380,12 @@ static void on_nack(struct core *c, unsigned id, const uint8_t *plain, size_t n)
 	}
 }
 
-static void on_probe(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+static void on_probe(struct core *c, unsigned id, const struct wire_probe *in)
 {
 	struct core_link *lk = &c->link[id];
-	struct wire_probe pr;
+	struct wire_probe pr = *in;
 	uint8_t *buf;
 
-	if (wire_parse_probe(plain, n, &pr, 0) < 0) {
-		stat_add(c->st.malformed, 1);
-		return;
-	}
 	if (pr.flags & WIRE_PROBE_BYE) {
 		on_bye(c, pr.link_id);
 		return;
@@ -1418,16 +1407,12 @@ static void on_probe(struct core *c, unsigned id, const uint8_t *plain, size_t n
 	pkt_seal_send(c, id, buf, WIRE_PROBE_REPLY, WIRE_PROBE_REPLY_LEN, &lk->path);
 }
 
-static void on_probe_reply(struct core *c, unsigned id, const uint8_t *plain, size_t n)
+static void on_probe_reply(struct core *c, unsigned id, const struct wire_probe *in)
 {
 	struct core_link *lk = &c->link[id];
-	struct wire_probe pr;
+	const struct wire_probe pr = *in;
 	uint64_t rtt;
 
-	if (wire_parse_probe(plain, n, &pr, 1) < 0 || pr.link_id != id) {
-		stat_add(c->st.malformed, 1);
-		return;
-	}
 	if (pr.tx_ns > c->now || (lk->peer_bye && pr.tx_ns < lk->peer_bye))
 		return;
 	rtt = c->now - pr.tx_ns;
@@ -1486,11 +1471,70 @@ static void on_probe_reply(struct core *c, unsigned id, const uint8_t *plain, si
 	auto_weights(c);
 }
 
+/* An authenticated packet's inner header, parsed before anything acts on it,
+ * so that what it says of its link is checked before the packet may move the
+ * link's path. */
+union inner {
+	struct wire_data d;
+	struct wire_parity par;
+	struct wire_nack nk;
+	struct wire_probe pr;
+};
+
+/* Parses the inner header of a packet of type `type` (plain, n bytes) into
+ * in and sets *link to the link it names as the one it went out on, or to
+ * `arrival` for a BYE, which names the link it takes out of service and may
+ * come on any (its outer counter still names the link it came on). 0 or
+ * -EBADMSG (malformed, or a type not spoken). */
+static int inner_parse(uint8_t type, const uint8_t *plain, size_t n, unsigned arrival,
+		       union inner *in, unsigned *link)
+{
+	switch (type) {
+	case WIRE_DATA:
+		if (wire_parse_data(plain, n, &in->d) < 0)
+			return -EBADMSG;
+		*link = in->d.link_id;
+		return 0;
+	case WIRE_PARITY:
+		if (wire_parse_parity(plain, n, &in->par) < 0)
+			return -EBADMSG;
+		*link = in->par.link_id;
+		return 0;
+	case WIRE_NACK:
+		if (wire_parse_nack(plain, n, &in->nk) < 0)
+			return -EBADMSG;
+		*link = in->nk.link_id;
+		return 0;
+	case WIRE_PROBE:
+	case WIRE_PROBE_REPLY:
+		if (wire_parse_probe(plain, n, &in->pr, type == WIRE_PROBE_REPLY) < 0)
+			return -EBADMSG;
+		*link = type == WIRE_PROBE && (in->pr.flags & WIRE_PROBE_BYE) ? arrival
+									   : in->pr.link_id;
+		return 0;
+	default:
+		/* ACK: authenticated but not spoken. */
+		return -EBADMSG;
+	}
+}
+
+static void count_refused(struct core *c, enum replay_verdict v)
+{
+	if (v == REPLAY_WRONG_LINK)
+		stat_add(c->st.wrong_link, 1);
+	else
+		stat_add(c->st.replayed, 1);
+}
+
 void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 		  uint8_t *pkt, size_t len, uint64_t now)
 {
+	enum replay_verdict v;
 	struct wire_outer o;
 	struct core_link *lk;
+	union inner in;
+	unsigned named;
+	bool newest = false;
 	int n;
 
 	c->now = now;
@@ -1518,7 +1562,13 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 	}
 	if (c->pend.on && o.session == c->pend.session) {
 		/* The first packet under the pending session: if it opens,
-		 * the edge has the keys, and the session is its. */
+		 * the edge has the keys, and the session is its. Only if it
+		 * came on the link it was sent on: a copy delivered to
+		 * another link's socket moves nothing. */
+		if (replay_counter_link(o.counter) != id) {
+			stat_add(c->st.wrong_link, 1);
+			return;
+		}
 		n = crypto_open(c->pend.rx_key, o.counter, pkt, len);
 		if (n < 0) {
 			stat_add(c->st.auth_fail, 1);
@@ -1529,8 +1579,11 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 	} else if (!c->ready || o.session != c->session) {
 		stat_add(c->st.no_session, 1);
 		return;
-	} else if (!replay_check(&c->replay, o.counter)) {
-		stat_add(c->st.replayed, 1);
+	} else if ((v = replay_links_check(&c->replay, id, o.counter)) != REPLAY_FRESH) {
+		/* Before the costly decryption. The counter is authenticated
+		 * (the outer header is associated data), so one naming
+		 * another link is a copy someone delivered here. */
+		count_refused(c, v);
 		return;
 	} else {
 		n = crypto_open(c->rx_key, o.counter, pkt, len);
@@ -1539,8 +1592,19 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 			return;
 		}
 	}
-	if (!replay_commit(&c->replay, o.counter)) {
-		stat_add(c->st.replayed, 1);
+	v = replay_links_commit(&c->replay, id, o.counter, &newest);
+	if (v != REPLAY_FRESH) {
+		count_refused(c, v);
+		return;
+	}
+	if (inner_parse(o.type, pkt + WIRE_OUTER_LEN, (size_t)n, id, &in, &named) < 0) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	if (named != id) {
+		/* The peer names another link inside the encryption than its
+		 * counter does: never sent so by braid. */
+		stat_add(c->st.wrong_link, 1);
 		return;
 	}
 	stat_add(lk->st.rx_pkts, 1);
@@ -1555,27 +1619,29 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 			if (c->link[i].present && c->link[i].state == LINK_UP)
 				c->link[i].last_reply = now;
 	}
-	hub_learn_path(c, id, path);
+	/* Only the newest packet on the link may move its path: an older one
+	 * the window still takes may be a copy held back and sent from
+	 * elsewhere (WireGuard moves an endpoint only forward, too). */
+	if (newest)
+		hub_learn_path(c, id, path);
 
 	switch (o.type) {
 	case WIRE_DATA:
-		on_data(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		on_data(c, id, &in.d, pkt + WIRE_OUTER_LEN + WIRE_DATA_HDR_LEN,
+			(size_t)n - WIRE_DATA_HDR_LEN);
 		break;
 	case WIRE_PROBE:
-		on_probe(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		on_probe(c, id, &in.pr);
 		break;
 	case WIRE_PROBE_REPLY:
-		on_probe_reply(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		on_probe_reply(c, id, &in.pr);
 		break;
 	case WIRE_PARITY:
-		on_parity(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
+		on_parity(c, id, &in.par, pkt + WIRE_OUTER_LEN + WIRE_PARITY_HDR_LEN,
+			  (size_t)n - WIRE_PARITY_HDR_LEN);
 		break;
 	case WIRE_NACK:
-		on_nack(c, id, pkt + WIRE_OUTER_LEN, (size_t)n);
-		break;
-	default:
-		/* ACK: authenticated but not spoken. */
-		stat_add(c->st.malformed, 1);
+		on_nack(c, id, &in.nk);
 		break;
 	}
 	nack_flush(c);
@@ -1773,7 +1839,8 @@ int core_create(struct core **out, const struct core_params *p, const struct cor
 	c->p = *p;
 	c->io = *io;
 	sched_init(&c->sched, p->mode);
-	replay_init(&c->replay);
+	c->replay = (struct replay_links){ .n = BRAID_MAX_LINKS, .win = c->rx_win };
+	replay_links_init(&c->replay);
 	crypto_derive_hs_key(p->psk, c->hs_key);
 	*out = c;
 	return 0;

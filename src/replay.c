@@ -71,3 +71,44 @@ bool replay_commit(struct replay *r, uint64_t counter)
 	*blk |= bit_of(counter);
 	return true;
 }
+
+bool replay_newest(const struct replay *r, uint64_t counter)
+{
+	return !r->any || counter > r->top;
+}
+
+uint64_t replay_counter(unsigned link, uint64_t seq)
+{
+	return (uint64_t)(link & (REPLAY_LINKS - 1)) << REPLAY_LINK_SHIFT | (seq & REPLAY_SEQ_MAX);
+}
+
+unsigned replay_counter_link(uint64_t counter)
+{
+	return (unsigned)(counter >> REPLAY_LINK_SHIFT);
+}
+
+void replay_links_init(struct replay_links *rl)
+{
+	for (unsigned i = 0; i < rl->n; i++)
+		replay_init(&rl->win[i]);
+}
+
+enum replay_verdict replay_links_check(const struct replay_links *rl, unsigned arrival,
+				       uint64_t counter)
+{
+	if (arrival >= rl->n || replay_counter_link(counter) != arrival)
+		return REPLAY_WRONG_LINK;
+	return replay_check(&rl->win[arrival], counter) ? REPLAY_FRESH : REPLAY_OLD;
+}
+
+enum replay_verdict replay_links_commit(struct replay_links *rl, unsigned arrival,
+					uint64_t counter, bool *newest)
+{
+	enum replay_verdict v = replay_links_check(rl, arrival, counter);
+
+	if (v != REPLAY_FRESH)
+		return v;
+	*newest = replay_newest(&rl->win[arrival], counter);
+	replay_commit(&rl->win[arrival], counter);
+	return REPLAY_FRESH;
+}

@@ -68,7 +68,7 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 	    now.tv_nsec / 1000000, stat_get(b->session) ? "true" : "false", stat_get(b->session));
 	U(b, app_rx_pkts); U(b, app_rx_bytes); U(b, delivered_pkts); U(b, delivered_bytes);
 	U(b, lost); U(b, duplicates); U(b, reordered); U(b, late); U(b, auth_fail);
-	U(b, replayed); U(b, malformed); U(b, oversize); U(b, no_link); U(b, no_session);
+	U(b, replayed); U(b, wrong_link); U(b, malformed); U(b, oversize); U(b, no_link); U(b, no_session);
 	U(b, tx_nobuf);
 	U(b, handshakes);
 	U(b, fec_k); U(b, fec_m); U(b, parity_sent); U(b, parity_rx); U(b, fec_recovered);
@@ -139,6 +139,7 @@ static const struct counter_def bond_counters[] = {
 	BC(late, "late_packets", "Datagrams that arrived after their gap was given up on"),
 	BC(auth_fail, "auth_fail_packets", "Packets that failed authentication"),
 	BC(replayed, "replayed_packets", "Packets refused as replays"),
+	BC(wrong_link, "wrong_link_packets", "Packets refused for arriving on another link than sent on"),
 	BC(malformed, "malformed_packets", "Packets that failed parsing"),
 	BC(oversize, "oversize_packets", "Datagrams too large to carry"),
 	BC(no_link, "no_link_packets", "Datagrams dropped for want of a link"),
@@ -365,9 +366,10 @@ size_t report_text(const struct braidd *d, char *buf, size_t len)
 	    stat_get(b->app_rx_pkts), stat_get(b->delivered_pkts), stat_get(b->lost),
 	    stat_get(b->late), stat_get(b->duplicates), stat_get(b->reordered));
 	put(&o, "  fec rebuilt %" PRIu64 "  nacks sent %" PRIu64 "  retransmitted %" PRIu64
-	    "  bad input %" PRIu64 "\n", stat_get(b->fec_recovered), stat_get(b->nack_sent),
-	    stat_get(b->retransmitted), stat_get(b->auth_fail) + stat_get(b->replayed) +
-	    stat_get(b->malformed) + stat_get(b->oversize));
+	    "  bad input %" PRIu64 "  wrong link %" PRIu64 "\n", stat_get(b->fec_recovered),
+	    stat_get(b->nack_sent), stat_get(b->retransmitted),
+	    stat_get(b->auth_fail) + stat_get(b->replayed) + stat_get(b->wrong_link) +
+	    stat_get(b->malformed) + stat_get(b->oversize), stat_get(b->wrong_link));
 	put(&o, "  flows: no slot free %" PRIu64 "  stale replies dropped %" PRIu64 "\n",
 	    workers_sum(d, FLOWS_FULL), workers_sum(d, FLOW_STALE));
 	if (d->td) {

@@ -225,9 +225,10 @@ static size_t make(enum kind k, uint8_t *buf, const uint8_t **out)
 		if (c->len < WIRE_MIN_LEN + 1)
 			return 0;
 		memcpy(buf, c->data, c->len);
-		/* A counter far ahead, so that only the tag can fail. */
+		/* A counter far ahead on the captured packet's link (its top
+		 * byte, kept), so that only the tag can fail there. */
 		ctr = ((uint64_t)rnd32() << 20) | 1u << 30;
-		for (int i = 0; i < 8; i++)
+		for (int i = 1; i < 8; i++)
 			buf[8 + i] = (uint8_t)(ctr >> (56 - 8 * i));
 		buf[WIRE_OUTER_LEN + rnd32() % (c->len - WIRE_OUTER_LEN)] ^= 0x5a;
 		return c->len;

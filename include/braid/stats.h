@@ -49,7 +49,8 @@ struct braid_bond_stats {
 	uint64_t reordered;		/* delivered after waiting for a gap */
 	uint64_t late;			/* arrived after their gap was declared lost */
 	uint64_t auth_fail;		/* failed AEAD or handshake MAC */
-	uint64_t replayed;		/* counter already seen or left of the window */
+	uint64_t replayed;		/* counter already seen or left of its link's window */
+	uint64_t wrong_link;		/* sent on another link than it arrived on */
 	uint64_t malformed;		/* failed parsing */
 	uint64_t oversize;		/* datagrams larger than a buffer or BRAID_PAYLOAD_MAX */
 	uint64_t no_link;		/* no live link to send on */

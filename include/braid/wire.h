@@ -7,8 +7,18 @@
  *   1      1     type            enum wire_type
  *   2      2     reserved        zero on send; a packet with non-zero bits is malformed
  *   4      4     session         session id, in the clear so a load balancer can steer
- *   8      8     counter         per-session, per-direction packet counter: the AEAD
- *                                nonce and the replay-window index
+ *   8      8     counter         the AEAD nonce and the replay-window index: the id of
+ *                                the link the packet was sent on in the top 8 bits,
+ *                                that link's packet number (per session, per
+ *                                direction, from 1) in the low 56. Each link has a
+ *                                replay window of its own, so no skew between links
+ *                                pushes a slow link's packets out of it, and since the
+ *                                header is authenticated, a packet that arrives on
+ *                                another link than the one it names is refused before
+ *                                decryption. Nonces stay unique under one session key:
+ *                                the links' spaces are disjoint and a link's number
+ *                                is never reset within a session (not when the link
+ *                                is deleted and added again).
  *   16     ...   ciphertext      the inner header and body, ChaCha20-Poly1305 (IETF)
  *   end-16 16    tag             over the 16-byte outer header (as associated data)
  *                                and the ciphertext
@@ -16,6 +26,14 @@
  * Handshake packets (HS_INIT, HS_RESP) use the same outer header with counter 0
  * and a body of their own (struct wire_hs), authenticated by a key derived from
  * the pre-shared key only; see crypto.h.
+ *
+ * Compatibility: this layout of the counter (one space per link) replaced a
+ * single per-session counter without a version change; both ends must run
+ * the same version of braid.
+ *
+ * Every link_id field below (DATA, PARITY, NACK, PROBE other than a BYE,
+ * PROBE_REPLY) must name the link the packet arrived on, as its counter
+ * does; a packet where either differs is refused and counted (wrong_link).
  *
  * Inner header of DATA packets, 16 bytes, then the payload:
  *   0  4  bond_seq     bond-wide sequence number, wraps

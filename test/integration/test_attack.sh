@@ -53,7 +53,7 @@ sleep 1
 
 # What braidd counts as bad input, and the kernel's drops on its sockets.
 bad_count() {
-	ctl "$1" stats --json | jq '.bond.malformed + .bond.auth_fail + .bond.replayed +
+	ctl "$1" stats --json | jq '.bond.malformed + .bond.auth_fail + .bond.replayed + .bond.wrong_link +
 		.bond.oversize + .bond.no_session + ([.workers[].rx_nobufs] | add)'
 }
 kernel_drops() { # ports...
@@ -101,7 +101,7 @@ for side in hub edge; do
 	[ "$sent" -gt 10000 ] || fail "$side: only $sent bogus packets sent"
 	[ $((counted + dropped)) -eq "$sent" ] &&
 		pass "$side: all $sent bogus packets counted ($(ctl $side stats --json |
-			jq -c '.bond | {malformed, auth_fail, replayed, oversize, no_session}'))" ||
+			jq -c '.bond | {malformed, auth_fail, replayed, wrong_link, oversize, no_session}'))" ||
 		fail "$side: $sent bogus packets sent, $counted counted, $dropped dropped by the kernel"
 done
 r=$(jq '.received_bytes' "$TMP/flood-hub.json")

@@ -225,6 +225,154 @@ START_TEST(test_check_vs_commit)
 }
 END_TEST
 
+/* --- one window per link ---------------------------------------------------- */
+
+#define NL 4		/* links in the per-link tables */
+
+#define F REPLAY_FRESH
+#define O REPLAY_OLD
+#define X REPLAY_WRONG_LINK
+
+struct lstep {
+	unsigned arrival;	/* the link it came on */
+	unsigned link;		/* the link its counter names */
+	uint64_t seq;		/* that link's packet number */
+	enum replay_verdict want;
+	bool newest;		/* when accepted: above its link's top */
+};
+
+/* Walks steps on NL fresh windows: check, then commit, must both give the
+ * table's verdict; an accepted counter is refused after, and newest is as
+ * the table says. */
+static void walk_links(const char *name, const struct lstep *s, size_t n)
+{
+	struct replay win[NL];
+	struct replay_links rl = { .n = NL, .win = win };
+
+	replay_links_init(&rl);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ctr = replay_counter(s[i].link, s[i].seq);
+		enum replay_verdict v = replay_links_check(&rl, s[i].arrival, ctr);
+		bool newest = !s[i].newest;
+
+		ck_assert_msg(v == s[i].want, "%s step %zu: check = %d, want %d", name, i + 1,
+			      v, s[i].want);
+		v = replay_links_commit(&rl, s[i].arrival, ctr, &newest);
+		ck_assert_msg(v == s[i].want, "%s step %zu: commit = %d, want %d", name, i + 1,
+			      v, s[i].want);
+		if (v != REPLAY_FRESH)
+			continue;
+		ck_assert_msg(newest == s[i].newest, "%s step %zu: newest = %d, want %d", name,
+			      i + 1, newest, s[i].newest);
+		ck_assert_msg(replay_links_check(&rl, s[i].arrival, ctr) == REPLAY_OLD,
+			      "%s step %zu: still acceptable", name, i + 1);
+	}
+}
+
+#define WALK_LINKS(tbl) walk_links(#tbl, tbl, sizeof(tbl) / sizeof(tbl[0]))
+
+/* Each link's window is its own: one link far ahead leaves another's low
+ * counters acceptable, and the same packet number is new once per link. */
+static const struct lstep t_links_independent[] = {
+	{ 0, 0, 1, F, true }, { 1, 1, 1, F, true }, { 0, 0, 1, O, false },
+	{ 0, 0, 100000, F, true }, { 1, 1, 2, F, true }, { 2, 2, 1, F, true },
+	{ 1, 1, 1, O, false }, { 0, 0, 2, O, false }, { 3, 3, 100000 - W - 1, F, true },
+	{ 3, 3, 1, O, false }, { 1, 1, 100000 - W - 1, F, true }, { 2, 2, 2, F, true },
+};
+
+/* The window edge on one link, with another link moving meanwhile; late
+ * packets inside the window are accepted but are not the newest. */
+static const struct lstep t_links_edge[] = {
+	{ 1, 1, 6400, F, true }, { 0, 0, 9000000, F, true }, { 1, 1, 6400 - W, F, false },
+	{ 1, 1, 6400 - W - 1, O, false }, { 1, 1, 6399, F, false }, { 1, 1, 6401, F, true },
+	{ 1, 1, 6400 - W, O, false }, { 1, 1, 6401 - W, F, false }, { 1, 1, 6402 - W, F, false },
+	{ 1, 1, 6401 - W, O, false },
+	{ 1, 1, REPLAY_SEQ_MAX, F, true }, { 1, 1, REPLAY_SEQ_MAX - W, F, false },
+	{ 1, 1, REPLAY_SEQ_MAX - W - 1, O, false }, { 0, 0, 9000000 - W, F, false },
+};
+
+/* A counter that names another link than the one it came on is refused
+ * before and after it would be new, and records nothing: the link it
+ * names, and the arrival link, take it afterwards as usual. */
+static const struct lstep t_links_wrong[] = {
+	{ 1, 0, 1, X, false }, { 0, 0, 1, F, true }, { 1, 0, 1, X, false }, { 1, 0, 2, X, false },
+	{ 1, 1, 2, F, true }, { 0, 1, 2, X, false }, { 0, 0, 2, F, true }, { 2, 3, 5, X, false },
+	{ 3, 3, 5, F, true }, { 2, 2, 5, F, true },
+	/* An arrival link the set has no window for, and ids beyond it. */
+	{ NL, NL, 1, X, false }, { 0, NL, 1, X, false }, { 0, 255, 1, X, false },
+	{ 255, 255, 1, X, false },
+};
+
+#undef F
+#undef O
+#undef X
+
+START_TEST(test_links_tables)
+{
+	WALK_LINKS(t_links_independent);
+	WALK_LINKS(t_links_edge);
+	WALK_LINKS(t_links_wrong);
+}
+END_TEST
+
+START_TEST(test_counter_layout)
+{
+	static const struct { unsigned link; uint64_t seq; uint64_t ctr; } t[] = {
+		{ 0, 0, 0 }, { 0, 1, 1 }, { 1, 1, (1ull << 56) | 1 },
+		{ 15, REPLAY_SEQ_MAX, (15ull << 56) | REPLAY_SEQ_MAX },
+		{ 255, REPLAY_SEQ_MAX, UINT64_MAX },
+		/* A packet number past 56 bits never reaches another link's space. */
+		{ 2, REPLAY_SEQ_MAX + 1, 2ull << 56 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ck_assert_msg(replay_counter(t[i].link, t[i].seq) == t[i].ctr, "row %zu", i);
+		ck_assert_uint_eq(replay_counter_link(t[i].ctr), t[i].link);
+	}
+}
+END_TEST
+
+/* Link A delivers its packets 1 ms after they are sent, link B 51 ms after,
+ * at 100,000 packets a second split evenly between them: B's packets come
+ * 5,000 of A's late. With a window per link every one is new; with one
+ * window over one counter for both (how braid counted before), B's are left
+ * of the window, which is what this test guards against. */
+START_TEST(test_links_skew_50ms_100kpps)
+{
+	enum { N = 60000 };		/* 0.6 s of sending */
+	const uint64_t gap_ns = 10000, delay_ns[2] = { 1000000, 51000000 };
+	struct replay win[2], shared;
+	struct replay_links rl = { .n = 2, .win = win };
+	uint64_t seq[2] = { 0, 0 }, shared_refused = 0;
+	unsigned next[2] = { 0, 1 };	/* next packet (by send order) on each link */
+
+	replay_links_init(&rl);
+	replay_init(&shared);
+	/* Packet i goes on link i % 2 at i * gap_ns; merge both links'
+	 * arrivals in time order (each link is FIFO). */
+	while (next[0] < N || next[1] < N) {
+		unsigned l;
+		uint64_t ctr;
+		bool newest;
+
+		if (next[1] >= N || (next[0] < N && next[0] * gap_ns + delay_ns[0] <=
+						    next[1] * gap_ns + delay_ns[1]))
+			l = 0;
+		else
+			l = 1;
+		ctr = replay_counter(l, ++seq[l]);
+		ck_assert_msg(replay_links_commit(&rl, l, ctr, &newest) == REPLAY_FRESH,
+			      "packet %u on link %u refused", next[l], l);
+		ck_assert(newest);
+		/* The old scheme: one counter in send order, one window. */
+		if (!replay_commit(&shared, next[l] + 1))
+			shared_refused++;
+		next[l] += 2;
+	}
+	ck_assert_uint_gt(shared_refused, N / 4);
+}
+END_TEST
+
 /* --- slow reference ------------------------------------------------------- */
 
 /* Open-addressing set of every counter ever accepted: never forgets, so it
@@ -374,6 +522,9 @@ static Suite *replay_suite(void)
 	tcase_add_test(tc, test_check_vs_commit);
 	tcase_add_test(tc, test_random_vs_reference);
 	tcase_add_test(tc, test_random_near_max);
+	tcase_add_test(tc, test_links_tables);
+	tcase_add_test(tc, test_counter_layout);
+	tcase_add_test(tc, test_links_skew_50ms_100kpps);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
