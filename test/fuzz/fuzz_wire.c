@@ -1,6 +1,6 @@
-/* libFuzzer harness for the wire parsers and the packet-receive path: outer
- * header (and the workers' prefilter), then the handshake MAC or AEAD open with a fixed test key, then the
- * inner parsers.
+/* libFuzzer harness for the wire parsers and the packet-receive path: the
+ * workers' prefilter and the outer header, then the handshake MAC or AEAD
+ * open with a fixed test key, then the inner parsers.
  *
  * A forged tag never verifies, so mutated inputs would stop at crypto_open;
  * the inner parsers therefore also run on the raw bytes after the outer
