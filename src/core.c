@@ -12,6 +12,7 @@
 #include "braid/wire.h"
 #include "core.h"
 #include "crypto.h"
+#include "prefilter.h"
 #include "recover.h"
 #include "reorder.h"
 #include "replay.h"
@@ -201,6 +202,8 @@ struct core {
 	 * original arriving after it counts as a needless retransmission. */
 	uint32_t retx_took[RETX_TOOK];
 	struct braid_bond_stats st;
+	/* The sessions taken, for the workers' prefilter (publish_sessions). */
+	struct prefilter_view pf;
 };
 
 /* DATA packets a link delivers before what it showed of its order is used
@@ -572,6 +575,19 @@ static void send_probe(struct core *c, unsigned id)
 	pkt_seal_send(c, id, buf, WIRE_PROBE, WIRE_PROBE_LEN, &lk->path);
 }
 
+/* Tells the workers' prefilter which sessions a packet may now be under:
+ * after every change to the session in force or the pending one. */
+static void publish_sessions(struct core *c)
+{
+	uint32_t pending;
+
+	if (c->p.role == ROLE_HUB)
+		pending = c->pend.on ? c->pend.session : 0;
+	else
+		pending = c->hs_pending ? c->hs_session : 0;
+	prefilter_publish(&c->pf, c->ready ? c->session : 0, pending);
+}
+
 static void send_hs_init(struct core *c)
 {
 	struct wire_outer o = {
@@ -612,9 +628,9 @@ static void edge_start_handshake(struct core *c)
 	c->hs_time = t > c->hs_time ? t : c->hs_time + 1;
 	c->hs_pending = true;
 	c->hs_next = c->now;
+	publish_sessions(c);
 }
 
-/* Installs fresh session state; the keys are set by the caller. */
 /* Where a direction's bond sequence starts: derived from the session id, so
  * the receiver awaits the very first datagram even if a later one overtakes
  * it, and different sessions start at different places in the 32-bit
@@ -624,6 +640,7 @@ static uint32_t session_seq0(uint32_t session, bool from_edge)
 	return from_edge ? session * 2654435761u : ~session * 2654435761u;
 }
 
+/* Installs fresh session state; the keys are set by the caller. */
 static void session_begin(struct core *c, uint32_t session)
 {
 	bool edge = c->p.role == ROLE_EDGE;
@@ -657,6 +674,7 @@ static void session_begin(struct core *c, uint32_t session)
 	stat_add(c->st.handshakes, 1);
 	stat_set(c->st.session, session);
 	c->wake = c->now;
+	publish_sessions(c);
 }
 
 static void link_heard(struct core *c, unsigned id)
@@ -772,6 +790,9 @@ static void hub_on_init(struct core *c, unsigned id, const struct core_path *pat
 		c->io.random(c->io.ctx, c->pend.hub_nonce, sizeof(c->pend.hub_nonce));
 		crypto_derive_session(c->p.psk, c->pend.init_nonce, c->pend.hub_nonce, o->session, 0,
 				      c->pend.tx_key, c->pend.rx_key);
+		/* Before the answer leaves: the edge's first packet under
+		 * the new session must find it taken. */
+		publish_sessions(c);
 		answer = c->pend.hub_nonce;
 		init_nonce = c->pend.init_nonce;
 	}
@@ -804,6 +825,7 @@ static void hub_promote(struct core *c)
 	memcpy(c->rx_key, c->pend.rx_key, sizeof(c->rx_key));
 	session_begin(c, c->pend.session);
 	crypto_wipe(&c->pend, sizeof(c->pend));
+	publish_sessions(c);
 }
 
 static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o,
@@ -1842,6 +1864,7 @@ int core_create(struct core **out, const struct core_params *p, const struct cor
 	c->replay = (struct replay_links){ .n = BRAID_MAX_LINKS, .win = c->rx_win };
 	replay_links_init(&c->replay);
 	crypto_derive_hs_key(p->psk, c->hs_key);
+	prefilter_view_init(&c->pf, p->role == ROLE_HUB);
 	*out = c;
 	return 0;
 
@@ -1995,6 +2018,11 @@ int core_link_set_weight(struct core *c, unsigned id, uint32_t weight, bool is_a
 void core_count_oversize(struct core *c)
 {
 	stat_add(c->st.oversize, 1);
+}
+
+const struct prefilter_view *core_prefilter_view(const struct core *c)
+{
+	return &c->pf;
 }
 
 bool core_ready(const struct core *c)

@@ -24,6 +24,7 @@
 #include "crypto.h"
 
 struct core;
+struct prefilter_view;
 
 /* Where a packet came from and which local address it arrived on. The hub
  * answers from that local address, so a NATed or multi-homed edge sees
@@ -123,6 +124,9 @@ uint64_t core_tick(struct core *c, uint64_t now);
  * earlier by anything received since that needs a timer sooner (a gap in
  * the sequence, a new session). A driver may skip core_tick until then. */
 uint64_t core_next_tick(const struct core *c);
+/* The sessions the core takes, published for the workers' prefilter
+ * (prefilter.h); valid until core_destroy, read from any thread. */
+const struct prefilter_view *core_prefilter_view(const struct core *c);
 /* True once a session is established (edge: HS_RESP received; hub: a valid
  * HS_INIT accepted). */
 bool core_ready(const struct core *c);

@@ -54,6 +54,22 @@ static double overhead_ratio(const struct braid_bond_stats *b)
 		      (double)data : 0.0;
 }
 
+/* A prefilter drop cause summed over the workers; cause PF_CAUSES: the
+ * datagrams dropped for their link's share of the ring (share_full). */
+static uint64_t prefilter_total(const struct braidd *d, unsigned cause)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		const struct worker_stats *w = braidd_worker_stats(d, i);
+
+		if (w)
+			sum += cause < PF_CAUSES ? stat_get(w->pf_drops[cause]) :
+			       stat_get(w->share_full);
+	}
+	return sum;
+}
+
 size_t report_json(const struct braidd *d, char *buf, size_t len)
 {
 	const struct braid_bond_stats *b = core_bond_stats(d->core);
@@ -95,9 +111,16 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 		put(&o, "%s{\"id\":%u,", i ? "," : "", i);
 		U(w, alloc_bytes); U(w, rx_nobufs); U(w, tx_errors); U(w, ring_full);
 		U(w, flows_full); U(w, flow_stale);
+		for (unsigned c = PF_PASS + 1; c < PF_CAUSES; c++)
+			put(&o, "\"pf_%s\":%" PRIu64 ",", prefilter_cause_name(c),
+			    stat_get(w->pf_drops[c]));
+		U(w, share_full);
 		put(&o, "\"loops\":%" PRIu64 "}", stat_get(w->loops));
 	}
-	put(&o, "]");
+	put(&o, "],\"prefilter\":{");
+	for (unsigned c = PF_PASS + 1; c < PF_CAUSES; c++)
+		put(&o, "\"%s\":%" PRIu64 ",", prefilter_cause_name(c), prefilter_total(d, c));
+	put(&o, "\"share_full\":%" PRIu64 "}", prefilter_total(d, PF_CAUSES));
 	if (d->td) {
 		const struct tcpdest_stats *t = &d->td->stats;
 		uint64_t err = stat_get(t->last_error);
@@ -296,6 +319,14 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 	family(&o, "flow_stale_packets_total", "counter",
 	       "Replies dropped: for a flow whose slot has passed to another sender");
 	put(&o, "braid_flow_stale_packets_total %" PRIu64 "\n", workers_sum(d, FLOW_STALE));
+	family(&o, "prefilter_dropped_packets_total", "counter",
+	       "Link datagrams the workers dropped before the core, by cause");
+	for (unsigned c = PF_PASS + 1; c < PF_CAUSES; c++)
+		put(&o, "braid_prefilter_dropped_packets_total{cause=\"%s\"} %" PRIu64 "\n",
+		    prefilter_cause_name(c), prefilter_total(d, c));
+	family(&o, "ring_share_full_packets_total", "counter",
+	       "Link datagrams dropped because their link held its share of the ring to worker 0");
+	put(&o, "braid_ring_share_full_packets_total %" PRIu64 "\n", prefilter_total(d, PF_CAUSES));
 	if (d->td) {
 		const struct tcpdest_stats *t = &d->td->stats;
 
@@ -372,6 +403,10 @@ size_t report_text(const struct braidd *d, char *buf, size_t len)
 	    stat_get(b->malformed) + stat_get(b->oversize), stat_get(b->wrong_link));
 	put(&o, "  flows: no slot free %" PRIu64 "  stale replies dropped %" PRIu64 "\n",
 	    workers_sum(d, FLOWS_FULL), workers_sum(d, FLOW_STALE));
+	put(&o, "  prefilter dropped: version %" PRIu64 "  type %" PRIu64 "  length %" PRIu64
+	    "  session %" PRIu64 "  share full %" PRIu64 "\n", prefilter_total(d, PF_VERSION),
+	    prefilter_total(d, PF_TYPE), prefilter_total(d, PF_LENGTH),
+	    prefilter_total(d, PF_SESSION), prefilter_total(d, PF_CAUSES));
 	if (d->td) {
 		const struct tcpdest_stats *t = &d->td->stats;
 		char a[ADDR_STRLEN];

@@ -40,6 +40,10 @@
  * IP_PKTINFO, and a full-size datagram; a larger one comes back MSG_TRUNC. */
 #define RX_BUF_SIZE	2304
 #define XFER_SLOTS	2048		/* inter-worker ring slots */
+/* The most slots of the ring to worker 0 one link may hold at a time: a
+ * flood on one link (junk that looks right: a current session, a bad tag)
+ * leaves the rest to the worker's other links. */
+#define XFER_LINK_SHARE	(XFER_SLOTS / 2)
 #define XFER_DATA	(BRAID_PKT_MAX + sizeof(union braid_addr) + 8)
 #define WAIT_MAX_NS	(100ull * 1000000ull)
 /* The timer is moved earlier only when that gains more than this. */
@@ -159,6 +163,14 @@ struct worker {
 	/* Worker k > 0: `up` carries to worker 0, `down` from it. */
 	struct spsc *up, *down;
 	bool wake[BRAID_MAX_WORKERS];
+	/* Slots of `up` each link has filled, counted by this worker, and
+	 * emptied, counted by worker 0 (on a line of its own): the difference
+	 * is what the link holds now (XFER_LINK_SHARE). */
+	uint32_t up_pushed[BRAID_MAX_LINKS];
+	struct {
+		uint32_t n[BRAID_MAX_LINKS];
+	} up_popped __attribute__((aligned(64)));
+	const struct prefilter_view *pf;	/* the core's, read without a lock */
 
 	/* Commands from the main thread; cmd_done is the seq of the last one
 	 * carried out and cmd_result its result. */
@@ -858,6 +870,35 @@ static void path_from_msg(struct worker *w, const struct wsock *s, struct io_uri
 	}
 }
 
+/* Worker k > 0: copies a link's datagram (which passed the prefilter) into
+ * the ring to worker 0, within the link's share of it. */
+static void xfer_up(struct worker *w, unsigned link, const struct core_path *path,
+		    const uint8_t *pkt, size_t len)
+{
+	uint32_t held = w->up_pushed[link] -
+			__atomic_load_n(&w->up_popped.n[link], __ATOMIC_RELAXED);
+	struct spsc_msg *m;
+
+	if (held >= XFER_LINK_SHARE) {
+		stat_add(w->st.share_full, 1);
+		return;
+	}
+	m = spsc_reserve(w->up);
+	if (!m) {
+		stat_add(w->st.ring_full, 1);
+		return;
+	}
+	m->kind = XF_RX;
+	m->arg = (uint16_t)(link | (path->has_local ? XF_HAS_LOCAL : 0));
+	memcpy(m->addr, &path->remote, sizeof(path->remote));
+	memcpy(m->data, &path->local, sizeof(path->local));
+	memcpy(m->data + sizeof(union braid_addr), pkt, len);
+	m->len = (uint32_t)len;
+	spsc_push(w->up);
+	w->up_pushed[link]++;
+	w->wake[0] = true;
+}
+
 static void on_recv(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
 {
 	unsigned slot = UD_IDX(cqe->user_data);
@@ -907,36 +948,19 @@ static void on_recv(struct worker *w, struct io_uring_cqe *cqe, uint64_t now)
 	path_from_msg(w, s, out, &path);
 
 	switch (s->kind) {
-	case SK_LINK:
-		if (w->id != 0) {
-			struct spsc_msg *m = spsc_reserve(w->up);
+	case SK_LINK: {
+		/* Junk stops here, on the worker it came to, not on worker 0. */
+		enum prefilter_cause pc = prefilter_check(payload, trunc ? BRAID_PKT_MAX + 1 : plen,
+							  w->pf);
 
-			if (!m || plen > BRAID_PKT_MAX) {
-				stat_add(w->st.ring_full, !m);
-				if (m && plen > BRAID_PKT_MAX) {
-					/* Pass the size on; worker 0 counts it. */
-					m->kind = XF_RX;
-					m->arg = (uint16_t)s->index;
-					m->len = BRAID_PKT_MAX + 1;
-					spsc_push(w->up);
-					w->wake[0] = true;
-				}
-				break;
-			}
-			m->kind = XF_RX;
-			m->arg = (uint16_t)(s->index | (path.has_local ? XF_HAS_LOCAL : 0));
-			memcpy(m->addr, &path.remote, sizeof(path.remote));
-			memcpy(m->data, &path.local, sizeof(path.local));
-			memcpy(m->data + sizeof(union braid_addr), payload, plen);
-			m->len = (uint32_t)plen;
-			spsc_push(w->up);
-			w->wake[0] = true;
-		} else if (trunc) {
-			core_count_oversize(d->core);
-		} else {
+		if (pc != PF_PASS)
+			stat_add(w->st.pf_drops[pc], 1);
+		else if (w->id != 0)
+			xfer_up(w, s->index, &path, payload, plen);
+		else
 			core_rx_link(d->core, s->index, &path, payload, plen, now);
-		}
 		break;
+	}
 	case SK_APP: {
 		int flow;
 
@@ -971,19 +995,19 @@ static void drain_up(struct worker *w0, struct worker *k, uint64_t now)
 		struct core_path path;
 		unsigned link = m->arg & ~XF_HAS_LOCAL;
 
-		if (m->len > BRAID_PKT_MAX) {
-			core_count_oversize(w0->d->core);
-		} else {
-			memset(&path, 0, sizeof(path));
-			memcpy(&path.remote, m->addr, sizeof(path.remote));
-			if (m->arg & XF_HAS_LOCAL) {
-				memcpy(&path.local, m->data, sizeof(path.local));
-				path.has_local = true;
-			}
-			core_rx_link(w0->d->core, link, &path, m->data + sizeof(union braid_addr),
-				     m->len, now);
+		memset(&path, 0, sizeof(path));
+		memcpy(&path.remote, m->addr, sizeof(path.remote));
+		if (m->arg & XF_HAS_LOCAL) {
+			memcpy(&path.local, m->data, sizeof(path.local));
+			path.has_local = true;
 		}
+		core_rx_link(w0->d->core, link, &path, m->data + sizeof(union braid_addr), m->len,
+			     now);
 		spsc_pop(k->up);
+		/* xfer_up sent only link ids below BRAID_MAX_LINKS. */
+		if (link < BRAID_MAX_LINKS)
+			__atomic_store_n(&k->up_popped.n[link], k->up_popped.n[link] + 1,
+					 __ATOMIC_RELAXED);
 	}
 }
 
@@ -1208,6 +1232,7 @@ static void *worker_main(void *arg)
 			w->pulse = true;
 		}
 	}
+	w->pf = core_prefilter_view(d->core);
 	w->alloc_ctr = alloc_thread_counter();
 	w->alloc_base = w->alloc_ctr ? *w->alloc_ctr : 0;
 

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "core.h"
 #include "flow.h"
+#include "prefilter.h"
 #include "tcpdest.h"
 
 struct io_uring;
@@ -32,6 +33,12 @@ struct worker_stats {
 	uint64_t flows_full;	/* no flow id for a new application sender */
 	uint64_t flow_stale;	/* replies for a flow whose slot has passed to another sender */
 	uint64_t loops;
+	/* Link datagrams this worker dropped before the core saw them, by
+	 * cause (prefilter.h; [PF_PASS] stays 0). */
+	uint64_t pf_drops[PF_CAUSES];
+	/* Link datagrams dropped because their link already held its share of
+	 * the ring to worker 0: one busy link cannot take all of it. */
+	uint64_t share_full;
 };
 
 /* A link id as the main thread sees it. */

@@ -4,7 +4,7 @@
  *       Copies the first N UDP payloads sent to 127.0.0.1:P (any source) off
  *       the loopback interface (an AF_PACKET socket: needs CAP_NET_RAW) into
  *       FILE, each as a 2-byte big-endian length and the bytes.
- *   braid-attack flood --to ADDR[,ADDR...] [--rate PPS] [--duration S]
+ *   braid-attack flood --to ADDR[,ADDR...] [--rate PPS|max] [--duration S]
  *                      [--kinds K,K...] [--replay FILE] [--json FILE]
  *                      [--spoof IPv4:PORT[,...]]
  *       Sends, round robin over the targets and the kinds, from one socket:
@@ -13,10 +13,14 @@
  *         badtag    a captured packet (--replay) with a fresh counter and its
  *                   ciphertext or tag changed: the session is right, the tag
  *                   is not
+ *         badsession  a captured packet with another session id: its header
+ *                   and length are right, its session is no one's
  *         oversize  2049..65000 bytes, larger than any tunnel packet
  *         replay    a captured packet as it was
  *         hsinit    a handshake init with a wrong MAC
- *       and counts what comes back to that socket: a relay must never send an
+ *       --rate max sends as fast as the socket takes them (waiting only when
+ *       its buffer is full), for a flood at the machine's limit.
+ *       It counts what comes back to that socket: a relay must never send an
  *       unauthenticated source more bytes than it got from it. With --spoof
  *       (IPv4, CAP_NET_RAW) the packets to the Nth target claim to come from
  *       the Nth spoofed address (the edge's connected sockets take nothing
@@ -52,9 +56,10 @@
 #define CAPTURE_MAX 256
 #define BIG_MAX 65507
 
-enum kind { K_RANDOM, K_SHORT, K_BADTAG, K_OVERSIZE, K_REPLAY, K_HSINIT, K_COUNT };
+enum kind { K_RANDOM, K_SHORT, K_BADTAG, K_OVERSIZE, K_REPLAY, K_HSINIT, K_BADSESSION,
+	    K_COUNT };
 static const char *const kind_names[K_COUNT] = {
-	"random", "short", "badtag", "oversize", "replay", "hsinit",
+	"random", "short", "badtag", "oversize", "replay", "hsinit", "badsession",
 };
 
 struct captured {
@@ -74,36 +79,44 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* xorshift64*, seeded once from getrandom: a syscall per packet would be
+ * most of what a flood at full rate costs. Not for keys, only for junk. */
+static uint64_t rnd_state;
+
 static uint32_t rnd32(void)
 {
-	uint32_t v = 0;
-
-	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
-		v = (uint32_t)now_ns() * 2654435761u;
-	return v;
+	if (!rnd_state) {
+		if (getrandom(&rnd_state, sizeof(rnd_state), 0) != sizeof(rnd_state) || !rnd_state)
+			rnd_state = now_ns() | 1;
+	}
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return (uint32_t)((rnd_state * 2685821657736338717ull) >> 32);
 }
 
 static void rnd_fill(uint8_t *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t k = getrandom(p, n, 0);
+	while (n >= 4) {
+		uint32_t v = rnd32();
 
-		if (k <= 0)
-			break;
-		p += k;
-		n -= (size_t)k;
+		memcpy(p, &v, 4);
+		p += 4;
+		n -= 4;
 	}
+	while (n-- > 0)
+		*p++ = (uint8_t)rnd32();
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: braid-attack capture --port P --count N --out FILE [--timeout S]\n"
-		"       braid-attack flood --to ADDR[,ADDR...] [--rate PPS] [--duration S]\n"
+		"       braid-attack flood --to ADDR[,ADDR...] [--rate PPS|max] [--duration S]\n"
 		"                          [--kinds K,K...] [--replay FILE] [--json FILE]\n"
 		"                          [--spoof IPv4:PORT[,...]]\n"
-		"kinds: random, short, badtag, oversize, replay, hsinit (default: all that\n"
-		"apply; badtag and replay need --replay)\n");
+		"kinds: random, short, badtag, oversize, replay, hsinit, badsession (default:\n"
+		"all that apply; badtag, replay and badsession need --replay)\n");
 }
 
 /* --- capture ----------------------------------------------------------------- */
@@ -248,6 +261,25 @@ static size_t make(enum kind k, uint8_t *buf, const uint8_t **out)
 		memcpy(buf, c->data, c->len);
 		return c->len;
 	}
+	case K_BADSESSION: {
+		const struct captured *c;
+		uint32_t s;
+
+		if (!ncap)
+			return 0;
+		c = &cap[rnd32() % ncap];
+		if (c->len < WIRE_OUTER_LEN)
+			return 0;
+		memcpy(buf, c->data, c->len);
+		/* Any other id, never 0 (which a check of 0 alone would catch). */
+		do
+			s = rnd32();
+		while (s == 0 || s == ((uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 |
+				       (uint32_t)buf[6] << 8 | buf[7]));
+		for (int i = 0; i < 4; i++)
+			buf[4 + i] = (uint8_t)(s >> (24 - 8 * i));
+		return c->len;
+	}
 	case K_HSINIT:
 		rnd_fill(buf, WIRE_HS_LEN);
 		buf[0] = BRAID_WIRE_VERSION;
@@ -309,6 +341,17 @@ static ssize_t send_spoofed(int raw, const union braid_addr *src, const union br
 	/* The kernel fills the IP checksum and id of an IPPROTO_RAW packet. */
 	return sendto(raw, frame, total, 0, &dst->sa, addr_len(dst)) == (ssize_t)total ?
 	       (ssize_t)len : -1;
+}
+
+/* What came back to the flood's socket. */
+static void drain_replies(int fd, uint8_t *rbuf, uint64_t *pkts, uint64_t *bytes)
+{
+	ssize_t n;
+
+	while ((n = recv(fd, rbuf, BIG_MAX, MSG_DONTWAIT)) >= 0) {
+		(*pkts)++;
+		*bytes += (uint64_t)n;
+	}
 }
 
 static int flood(char *to_s, double rate, double secs, const bool *want, const char *json,
@@ -386,7 +429,14 @@ static int flood(char *to_s, double rate, double secs, const bool *want, const c
 			if (r == (ssize_t)n) {
 				sent[k]++;
 				sent_bytes += n;
+			} else if (rate == 0 && raw < 0 && errno == EAGAIN) {
+				/* Full speed: the socket is the limit. */
+				struct pollfd w = { .fd = fd, .events = POLLOUT };
+
+				poll(&w, 1, 10);
 			}
+			if (rate == 0 && (turn & 1023) == 0)
+				drain_replies(fd, rbuf, &rx_pkts, &rx_bytes);
 			next += rate > 0 ? (uint64_t)(1e9 / rate) : 0;
 			continue;
 		}
@@ -472,7 +522,15 @@ int main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'T': timeout = strtoul(optarg, &end, 10); if (*end) return 2; break;
 		case 't': to = optarg; break;
-		case 'r': rate = strtod(optarg, &end); if (*end || rate <= 0) return 2; break;
+		case 'r':
+			if (!strcmp(optarg, "max")) {
+				rate = 0;
+				break;
+			}
+			rate = strtod(optarg, &end);
+			if (*end || rate <= 0)
+				return 2;
+			break;
 		case 'd': secs = strtod(optarg, &end); if (*end || secs <= 0) return 2; break;
 		case 'k': kinds = optarg; break;
 		case 'R': replay = optarg; break;
@@ -496,7 +554,7 @@ int main(int argc, char **argv)
 	if (replay && load_capture(replay) < 0)
 		return 1;
 	for (int k = 0; k < K_COUNT; k++)
-		want[k] = (k != K_BADTAG && k != K_REPLAY) || ncap;
+		want[k] = (k != K_BADTAG && k != K_REPLAY && k != K_BADSESSION) || ncap;
 	if (kinds && parse_kinds(kinds, want) < 0) {
 		fprintf(stderr, "braid-attack: bad --kinds '%s'\n", kinds);
 		return 2;

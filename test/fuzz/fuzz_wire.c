@@ -1,6 +1,6 @@
-/* libFuzzer harness for the wire parsers and the packet-receive path: outer
- * header, then the handshake MAC or AEAD open with a fixed test key, then the
- * inner parsers.
+/* libFuzzer harness for the wire parsers and the packet-receive path: the
+ * workers' prefilter and the outer header, then the handshake MAC or AEAD
+ * open with a fixed test key, then the inner parsers.
  *
  * A forged tag never verifies, so mutated inputs would stop at crypto_open;
  * the inner parsers therefore also run on the raw bytes after the outer
@@ -16,12 +16,12 @@
  *
  * Fuzzing (clang 14):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
- *     test/fuzz/fuzz_wire.c src/wire.c src/crypto.c $(pkg-config --libs libsodium) \
+ *     test/fuzz/fuzz_wire.c src/wire.c src/prefilter.c src/crypto.c $(pkg-config --libs libsodium) \
  *     -o /tmp/fuzz_wire
  *   /tmp/fuzz_wire -max_len=2100 -max_total_time=60 /tmp/wire-corpus test/fuzz/corpus/wire
  * Replaying a corpus without libFuzzer (as CI does, under ASan):
  *   cc -g -DFUZZ_STANDALONE -fsanitize=address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
- *     test/fuzz/fuzz_wire.c src/wire.c src/crypto.c $(pkg-config --libs libsodium) \
+ *     test/fuzz/fuzz_wire.c src/wire.c src/prefilter.c src/crypto.c $(pkg-config --libs libsodium) \
  *     -o /tmp/fuzz_wire_replay
  *   /tmp/fuzz_wire_replay test/fuzz/corpus/wire    (files or directories)
  * The seed corpus comes from test/fuzz/gen_wire_corpus.c, which uses the same
@@ -46,6 +46,7 @@
 #include "braid/wire.h"
 #include "crypto.h"
 #include "fuzz_wire_key.h"
+#include "prefilter.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -154,6 +155,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(pkt, data, size);
 	ASAN_POISON_MEMORY_REGION(pkt + size, sizeof(pkt) - size);
 
+	/* The workers' prefilter reads within the datagram too, and never
+	 * passes what the outer parser refuses. Each end's view, with the
+	 * input's own session in force, so that the session check passes. */
+	{
+		struct prefilter_view v;
+		uint32_t sess = size >= 8 ? (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 |
+					    (uint32_t)pkt[6] << 8 | pkt[7] : 0;
+		int ok = wire_parse_outer(pkt, size, &o) == 0;
+
+		for (int hub = 0; hub < 2; hub++) {
+			prefilter_view_init(&v, hub);
+			prefilter_publish(&v, sess, 0);
+			check(prefilter_check(pkt, size, &v) != PF_PASS || ok);
+		}
+	}
 	if (wire_parse_outer(pkt, size, &o) < 0)
 		return 0;
 	check(size >= WIRE_MIN_LEN && size <= BRAID_PKT_MAX);

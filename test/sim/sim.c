@@ -65,6 +65,7 @@
 #include "addr.h"
 #include "core.h"
 #include "crypto.h"
+#include "prefilter.h"
 
 #define NS_PER_US 1000ull
 #define NS_PER_MS 1000000ull
@@ -1085,8 +1086,21 @@ static void on_arrive(struct sim *s, uint32_t idx)
 	} else {
 		trace(s, 2, "%s link%u rx len=%u%s", sd->name, p->link, p->len,
 		      p->corrupted ? " (corrupted)" : "");
+		/* braidd's workers run the prefilter first: it must never
+		 * refuse what the core takes (authenticated, or a handshake
+		 * answered). Checked before the core opens it in place. */
+		enum prefilter_cause pc = prefilter_check(p->data, p->len,
+							  core_prefilter_view(sd->core));
+		uint64_t hs0 = stat_get(bond(s, p->to)->handshakes);
+
 		sd->call_data_tx = 0;
 		core_rx_link(sd->core, p->link, &path, p->data, p->len, s->now);
+		if (pc != PF_PASS && ((ls && stat_get(ls->rx_pkts) != rx0) ||
+				      stat_get(bond(s, p->to)->handshakes) != hs0 ||
+				      (p->len == WIRE_HS_LEN && sd->tx_bytes != tx0)))
+			violation(s, "%s: the prefilter refused (%s) a %u-byte packet on link%u "
+				  "that the core took", sd->name, prefilter_cause_name(pc), p->len,
+				  p->link);
 		if (p->corrupted) {
 			s->corrupt_arrivals[p->to]++;
 			if (ls && stat_get(ls->rx_pkts) != rx0)
