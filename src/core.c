@@ -105,8 +105,14 @@ struct core_link {
 		uint64_t sent;
 		bool judged;	/* answered, or counted lost */
 	} probe_ring[PROBE_RING];
+	unsigned probe_ring_next;	/* where the next probe sampled goes */
 	uint64_t next_probe;
-	uint64_t last_reply;		/* last probe reply or handshake answer */
+	uint64_t probe_at;		/* when the last probe left */
+	/* Last heard from the peer on this link: a probe answer or handshake
+	 * answer, or, while the link is up, DATA or PARITY (see
+	 * link_rx_account). The link leaves the schedule when this is older
+	 * than dead_after_ns(). */
+	uint64_t last_reply;
 	bool have_rtt;
 	uint64_t srtt_ns, rttvar_ns;
 	uint32_t peer_rx_prev, peer_lost_prev;
@@ -543,7 +549,11 @@ static void fec_pick_m(struct core *c)
 	recover_tx_set_m(c->rec, recover_pick_m(k, FEC_AUTO_MAX_M(k), loss, FEC_AUTO_TARGET));
 }
 
-static void send_probe(struct core *c, unsigned id)
+/* quick: a probe sent early because the link has gone quiet (probe_due):
+ * it tells the link is alive and its round trip, but is no sample of loss
+ * (it is not remembered in probe_ring), so probing faster while answers
+ * go missing does not skew the loss estimate. */
+static void send_probe(struct core *c, unsigned id, bool quick)
 {
 	struct core_link *lk = &c->link[id];
 	struct wire_probe pr;
@@ -557,6 +567,9 @@ static void send_probe(struct core *c, unsigned id)
 		lk->probe_ring[i].judged = true;
 		lk->iv_probe_lost++;
 	}
+	/* Tried now, whether or not a buffer is free: the next quick probe is
+	 * due from here (probe_due), not at once again. */
+	lk->probe_at = c->now;
 	buf = pkt_alloc(c, id);
 	if (!buf)
 		return;
@@ -568,11 +581,32 @@ static void send_probe(struct core *c, unsigned id)
 		.rx_lost = lk->rx_lost,
 	};
 	wire_put_probe(buf + WIRE_OUTER_LEN, &pr, 0);
-	lk->probe_ring[pr.probe_seq % PROBE_RING].seq = pr.probe_seq;
-	lk->probe_ring[pr.probe_seq % PROBE_RING].sent = c->now;
-	lk->probe_ring[pr.probe_seq % PROBE_RING].judged = false;
+	if (!quick) {
+		unsigned i = lk->probe_ring_next++ % PROBE_RING;
+
+		lk->probe_ring[i].seq = pr.probe_seq;
+		lk->probe_ring[i].sent = c->now;
+		lk->probe_ring[i].judged = false;
+	}
 	stat_add(lk->st.probes_sent, 1);
 	pkt_seal_send(c, id, buf, WIRE_PROBE, WIRE_PROBE_LEN, &lk->path);
+}
+
+/* When link lk is next probed. A link in the schedule that has been quiet
+ * for an interval, its round trip's variance and 2 ms (an answer overdue,
+ * and no data) is probed eight times as often until it is heard from or
+ * declared down: at 20% loss each way a third of all answers are lost, and
+ * with only one probe an interval two in a row (the timeout) would take a
+ * link that carries no data out of the schedule every few seconds; with
+ * eight, a dead link is declared so just as soon, and a live one is not. */
+static uint64_t probe_due(const struct core *c, const struct core_link *lk)
+{
+	uint64_t quiet;
+
+	if (lk->state != LINK_UP)
+		return lk->next_probe;
+	quiet = lk->last_reply + c->p.probe_interval_ns + 4 * lk->rttvar_ns + 2 * NS_PER_MS;
+	return min_u64(lk->next_probe, max_u64(quiet, lk->probe_at + c->p.probe_interval_ns / 8));
 }
 
 /* Tells the workers' prefilter which sessions a packet may now be under:
@@ -1218,6 +1252,17 @@ static void link_rx_account(struct core *c, struct core_link *lk, uint32_t link_
 
 	stat_add(lk->st.rx_data, 1);
 	lk->rx_data++;
+	/* A link that delivers is not dead, however many probe answers its
+	 * loss takes: only silence, no answer and no data for the timeout,
+	 * takes it out of the schedule (at 5% loss each way, two probe
+	 * round trips in a row fail once in a hundred, which would take a
+	 * link carrying traffic down every few seconds). Data does not bring
+	 * a link up: that takes an answer, which shows both ways work. If
+	 * only our way fails, the peer hears neither our data nor our
+	 * answers and takes the link down; its data then stops, and so does
+	 * ours. */
+	if (lk->state == LINK_UP)
+		lk->last_reply = c->now;
 
 	/* Per-link loss: the peer learns its loss on this link from our
 	 * probes. What was before the first packet counts as received. */
@@ -1429,6 +1474,21 @@ static void on_probe(struct core *c, unsigned id, const struct wire_probe *in)
 	pkt_seal_send(c, id, buf, WIRE_PROBE_REPLY, WIRE_PROBE_REPLY_LEN, &lk->path);
 }
 
+/* One sample of `lost` of `tot` packets into a loss estimate: see
+ * on_probe_reply. */
+static void loss_ewma(uint64_t *ppm, uint64_t lost, uint64_t tot)
+{
+	uint64_t sample, w;
+
+	if (tot == 0)
+		return;
+	sample = lost * 1000000 / tot;
+	w = tot < 8 ? 8 : tot > 32 ? 32 : tot;	/* of 64 */
+	if (sample > *ppm)
+		w = 2 * w > 32 ? 32 : 2 * w;
+	*ppm = (*ppm * (64 - w) + sample * w) / 64;
+}
+
 static void on_probe_reply(struct core *c, unsigned id, const struct wire_probe *in)
 {
 	struct core_link *lk = &c->link[id];
@@ -1449,10 +1509,11 @@ static void on_probe_reply(struct core *c, unsigned id, const struct wire_probe 
 		lk->rttvar_ns = (3 * lk->rttvar_ns + err) / 4;
 		lk->srtt_ns = (7 * lk->srtt_ns + rtt) / 8;
 	}
-	if (lk->probe_ring[pr.probe_seq % PROBE_RING].seq == pr.probe_seq &&
-	    !lk->probe_ring[pr.probe_seq % PROBE_RING].judged) {
-		lk->probe_ring[pr.probe_seq % PROBE_RING].judged = true;
-		lk->iv_probe_ok++;
+	for (unsigned i = 0; i < PROBE_RING; i++) {
+		if (lk->probe_ring[i].seq == pr.probe_seq && !lk->probe_ring[i].judged) {
+			lk->probe_ring[i].judged = true;
+			lk->iv_probe_ok++;
+		}
 	}
 	/* The loss estimate: since the last answer, the DATA the peer counts
 	 * received and lost on this link, and our probes answered and lost,
@@ -1470,14 +1531,7 @@ static void on_probe_reply(struct core *c, unsigned id, const struct wire_probe 
 			tot += (uint64_t)(pr.rx_pkts - lk->peer_rx_prev) +
 			       (pr.rx_lost - lk->peer_lost_prev);
 		}
-		if (tot > 0) {
-			uint64_t sample = lost * 1000000 / tot;
-			uint64_t w = tot < 8 ? 8 : tot > 32 ? 32 : tot;	/* of 64 */
-
-			if (sample > lk->loss_ppm)
-				w = 2 * w > 32 ? 32 : 2 * w;
-			lk->loss_ppm = (lk->loss_ppm * (64 - w) + sample * w) / 64;
-		}
+		loss_ewma(&lk->loss_ppm, lost, tot);
 		lk->iv_probe_ok = lk->iv_probe_lost = 0;
 	}
 	lk->peer_have = true;
@@ -1794,11 +1848,12 @@ uint64_t core_tick(struct core *c, uint64_t now)
 
 			if (!lk->present || !lk->has_remote || lk->admin_down || lk->draining)
 				continue;
-			if (now >= lk->next_probe) {
-				send_probe(c, id);
-				lk->next_probe = now + c->p.probe_interval_ns;
+			if (now >= probe_due(c, lk)) {
+				send_probe(c, id, now < lk->next_probe);
+				if (now >= lk->next_probe)
+					lk->next_probe = now + c->p.probe_interval_ns;
 			}
-			next = min_u64(next, lk->next_probe);
+			next = min_u64(next, probe_due(c, lk));
 			if (lk->state == LINK_UP) {
 				uint64_t dead = lk->last_reply + dead_after_ns(c, lk);
 

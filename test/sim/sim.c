@@ -1469,6 +1469,30 @@ static void sc_loss(struct sim *s)
 	s->budget_ns = 30 * NS_PER_MS;
 }
 
+/* As sc_loss, with 20% lost on every link direction: one probe round trip
+ * in three fails. */
+static void sc_loss20(struct sim *s)
+{
+	sc_loss(s);
+	links_each(s, set_loss, 0.20);
+}
+
+/* Links that lose packets but never fall silent never leave the schedule:
+ * a link goes down only when neither probe answers nor data come for its
+ * timeout, not when a few probe answers in a row are lost. */
+static void ck_no_flap(struct sim *s)
+{
+	for (unsigned d = 0; d < 2 && !s->failed; d++)
+		for (unsigned li = 0; li < s->nlinks; li++) {
+			const struct braid_link_stats *ls = core_link_stats(s->side[d].core, li);
+
+			if (ls && stat_get(ls->down_events))
+				violation(s, "%s: link%u went down %" PRIu64 " times on a link that "
+					  "only loses packets", s->side[d].name, li,
+					  stat_get(ls->down_events));
+		}
+}
+
 static void sc_burst(struct sim *s)
 {
 	sc_loss(s);
@@ -1549,6 +1573,7 @@ static void sc_blackout(struct sim *s)
 	add_dark(s, 1, at, 2 * NS_PER_S);
 	add_mark(s, at + NS_PER_S, MARK_SNAP);			/* 0: mid-blackout */
 	add_mark(s, at + 2 * NS_PER_S, MARK_SNAP);		/* 1: light again */
+	add_mark(s, at + 3 * s->probe_ns, MARK_SNAP);		/* 2: 3 probe intervals in */
 }
 
 static void sc_flap(struct sim *s)
@@ -1790,11 +1815,22 @@ static void sc_degrade(struct sim *s)
 
 static void ck_degrade(struct sim *s)
 {
-	static const struct { unsigned snap; double lo, hi; const char *when; } want[] = {
-		{ 0, 0.75, 1.34, "before the loss" },
-		{ 2, 0.0, 0.6, "1 s into 20% loss" },
-		{ 3, 0.0, 0.4, "2 s into 20% loss" },
-		{ 5, 0.75, 1.34, "3.5 s after it healed" },
+	/* edge_only: the hub sends a third of what the edge does (100-300
+	 * datagrams/s over three links), so a second into the loss its link2
+	 * may have shown it a handful of losses, too few to judge by; it is
+	 * held to the 2 s bound. (Before links stopped going down for lost
+	 * probes, a hub whose link2 had flapped down at the snapshot passed
+	 * this row by being down.) */
+	static const struct {
+		unsigned snap;
+		double lo, hi;
+		bool edge_only;
+		const char *when;
+	} want[] = {
+		{ 0, 0.75, 1.34, false, "before the loss" },
+		{ 2, 0.0, 0.6, true, "1 s into 20% loss" },
+		{ 3, 0.0, 0.4, false, "2 s into 20% loss" },
+		{ 5, 0.75, 1.34, false, "3.5 s after it healed" },
 	};
 
 	for (unsigned d = 0; d < 2; d++) {
@@ -1804,6 +1840,8 @@ static void ck_degrade(struct sim *s)
 									    sn->weight[d][1];
 			double r = ref ? (double)sn->weight[d][2] / (double)ref : 0;
 
+			if (want[i].edge_only && d != 0)
+				continue;
 			/* Down is no share at all. */
 			if (want[i].hi < 1 && sn->state[d][2] != LINK_UP)
 				continue;
@@ -1937,7 +1975,10 @@ static void ck_horizon(struct sim *s)
 static void ck_blackout(struct sim *s)
 {
 	for (unsigned d = 0; d < 2; d++) {
-		if (s->snap[0].state[d][1] == LINK_UP)
+		if (s->snap[2].state[d][1] == LINK_UP)
+			violation(s, "%s: link1 still UP 3 probe intervals into its blackout",
+				  s->side[d].name);
+		else if (s->snap[0].state[d][1] == LINK_UP)
 			violation(s, "%s: link1 still UP 1 s into its blackout", s->side[d].name);
 		else if (snap_delta(s, 0, 1, d, 1))
 			violation(s, "%s sent %" PRIu64 " data packets on link1 while it was DOWN",
@@ -2122,7 +2163,9 @@ static void ck_sizes(struct sim *s)
 
 static const struct scenario scenarios[] = {
 	{ "clean", "no impairment; everything sent once settled arrives", sc_clean, ck_clean },
-	{ "loss", "5% random loss on every link direction", sc_loss, NULL },
+	{ "loss", "5% random loss on every link direction: no link goes down", sc_loss, ck_no_flap },
+	{ "loss20", "20% random loss on every link direction: no link goes down", sc_loss20,
+	  ck_no_flap },
 	{ "burst", "Gilbert-Elliott bursty loss, ~6%", sc_burst, NULL },
 	{ "horizon", "5% loss on links that keep order, 300 ms budget: gaps every link has "
 	  "passed are given up on early", sc_horizon, ck_horizon },
