@@ -119,12 +119,21 @@ for side in edge hub; do
 	l=$(ctl $side stats --json | jq -c '[.links[] | [.name, .state]]')
 	[ "$l" = '[["l1","up"],["l2","up"]]' ] && pass "$side: l1 and l2 up, l3 and l4 gone" ||
 		fail "$side: links $l"
-	# Loopback loses nothing: a datagram asked for again means a link
-	# was closed on something still on its way, and NACK covered for it.
+	# Loopback loses nothing, so a retransmission that filled a gap
+	# (one that was not a duplicate of its original) means a link was
+	# closed on something still on its way and NACK covered for it. A
+	# NACK alone proves nothing here: on a busy machine a worker that is
+	# not scheduled for a few ms holds its links' packets back, the gap
+	# looks like a loss and is asked for; the original then arrives and
+	# the retransmission is a duplicate (retx_dup). That no NACK is sent
+	# at all over lossless links is braid-sim's churn scenario's check.
 	st=$(ctl $side stats --json)
-	[ "$(jq '.bond.lost + .bond.nack_sent' <<<"$st")" -eq 0 ] &&
-		pass "$side: nothing needed asking for again (the drains lost nothing)" ||
-		fail "$side: lost $(jq .bond.lost <<<"$st"), NACKs sent $(jq .bond.nack_sent <<<"$st")"
+	log "$side: NACKs sent $(jq .bond.nack_sent <<<"$st"), retransmissions received $(jq .bond.retx_rx <<<"$st"), of them needless $(jq .bond.retx_dup <<<"$st")"
+	[ "$(jq .bond.lost <<<"$st")" -eq 0 ] && pass "$side: nothing lost" ||
+		fail "$side: lost $(jq .bond.lost <<<"$st")"
+	[ "$(jq '.bond.retx_rx - .bond.retx_dup' <<<"$st")" -eq 0 ] &&
+		pass "$side: every retransmission was of a datagram that arrived anyway (the drains lost nothing)" ||
+		fail "$side: $(jq '.bond.retx_rx - .bond.retx_dup' <<<"$st") datagrams came only by retransmission: a drain lost them"
 done
 
 # Memory: the workers allocated nothing during the churn (their sockets and
