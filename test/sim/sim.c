@@ -228,6 +228,11 @@ struct side {
 	bool closed[SIM_MAX_LINKS];
 	unsigned gone[SIM_MAX_LINKS];	/* link_gone calls */
 	uint64_t closed_drops;
+	/* A restarted side's earlier cores: what their counters said when
+	 * they were destroyed, for the books at the end. */
+	uint64_t prev_delivered, prev_app_rx, prev_lost;
+	/* How far this side's wall clock is behind the virtual clock. */
+	uint64_t realtime_back_ns;
 };
 
 enum { POOL_FREE = 0, POOL_ALLOC = 1, POOL_INFLIGHT = 2 };
@@ -271,7 +276,7 @@ struct snap {
  * delete it (drain), add it back, set it down or up; and a link's loss
  * changed (both directions, `value`). */
 enum mark_kind { MARK_SNAP = 0, MARK_NAT, MARK_DRAIN, MARK_ADD, MARK_ADMIN_DOWN, MARK_ADMIN_UP,
-		 MARK_LOSS, MARK_REPLAY };
+		 MARK_LOSS, MARK_REPLAY, MARK_RESTART };
 
 struct sim;
 
@@ -341,6 +346,9 @@ struct sim {
 	struct dirstate dir[2];
 	uint64_t payload_key;
 	union braid_addr spoof_addr;
+	/* MARK_RESTART: when the edge restarted, and when both sides were
+	 * under one new session again (0: not yet). */
+	uint64_t restart_at, restart_back_at;
 	bool hub_learned_new;	/* NAT: hub authenticated a packet from the new address */
 	uint64_t hub_tx_new;	/* NAT: packets the hub sent to the new address */
 	uint64_t nat_dropped;
@@ -980,7 +988,7 @@ static uint64_t io_realtime_ns(void *ctx)
 {
 	struct side *sd = ctx;
 
-	return sd->sim->now + SIM_REALTIME_OFFSET;
+	return sd->sim->now + SIM_REALTIME_OFFSET - sd->realtime_back_ns;
 }
 
 static void io_link_state(void *ctx, unsigned li, enum link_state st)
@@ -1241,6 +1249,66 @@ static int sim_link_add(struct sim *s, unsigned d, unsigned li)
 	return core_link_add(s->side[d].core, &lp);
 }
 
+/* A side's core, as configured, with every link added. */
+static int side_core_create(struct sim *s, struct side *sd)
+{
+	struct core_io io = {
+		.ctx = sd,
+		.tx_alloc = io_tx_alloc,
+		.tx_send = io_tx_send,
+		.deliver = io_deliver,
+		.random = io_random,
+		.realtime_ns = io_realtime_ns,
+		.link_state = io_link_state,
+		.link_gone = io_link_gone,
+	};
+	struct core_params cp = {
+		.role = sd->id == 0 ? ROLE_EDGE : ROLE_HUB,
+		.mode = s->mode,
+		.budget_ns = s->budget_ns,
+		.unordered = s->unordered,
+		.probe_interval_ns = s->probe_ns,
+		.reorder_window = s->window,
+		.fec_k = s->fec_k,
+		.fec_m = s->fec_m,
+		.nack = s->nack,
+	};
+	int err;
+
+	for (unsigned i = 0; i < BRAID_KEY_LEN; i++)
+		cp.psk[i] = (uint8_t)(s->seed * 131 + i * 7);
+	err = core_create(&sd->core, &cp, &io);
+	if (err < 0)
+		return err;
+	for (unsigned li = 0; li < s->nlinks; li++) {
+		err = sim_link_add(s, sd->id, li);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* The side's process restarts: a new core with no memory of the session
+ * and, as on a board without a battery-backed clock that booted before
+ * NTP, its wall clock an hour behind. What the old core counted is kept
+ * for the books; what it held is gone, as it would be. */
+static int side_restart(struct sim *s, struct side *sd)
+{
+	const struct braid_bond_stats *b = core_bond_stats(sd->core);
+
+	sd->prev_delivered += stat_get(b->delivered_pkts);
+	sd->prev_app_rx += stat_get(b->app_rx_pkts);
+	sd->prev_lost += stat_get(b->lost);
+	core_destroy(sd->core);
+	sd->core = NULL;
+	sd->realtime_back_ns = 3600 * NS_PER_S;
+	sd->was_ready = false;
+	sd->deadline = s->now;
+	s->restart_at = s->now;
+	s->restart_back_at = 0;
+	return side_core_create(s, sd);
+}
+
 static void on_mark(struct sim *s, unsigned i)
 {
 	struct sim_link *l;
@@ -1276,6 +1344,10 @@ static void on_mark(struct sim *s, unsigned i)
 		s->spoof_rx_bytes += len;
 		break;
 	}
+	case MARK_RESTART:
+		trace(s, 1, "%s restarts, its wall clock an hour behind", sd->name);
+		err = side_restart(s, sd);
+		break;
 	case MARK_LOSS:
 		trace(s, 1, "link%u loss now %.3f", li, s->mark[i].value);
 		for (unsigned d = 0; d < 2; d++)
@@ -1296,7 +1368,8 @@ static void on_mark(struct sim *s, unsigned i)
 	if (err < 0)
 		violation(s, "%s: mark %u on link%u failed: %s", sd->name, i, li, strerror(-err));
 	/* What the call sent or scheduled must be acted on now. */
-	if (s->mark[i].kind >= MARK_DRAIN && s->mark[i].kind <= MARK_ADMIN_UP)
+	if ((s->mark[i].kind >= MARK_DRAIN && s->mark[i].kind <= MARK_ADMIN_UP) ||
+	    s->mark[i].kind == MARK_RESTART)
 		side_tick(s, sd);
 }
 
@@ -1366,6 +1439,17 @@ static void sim_loop(struct sim *s)
 				      stat_get(bond(s, d)->session));
 			}
 		}
+		if (s->restart_at && !s->restart_back_at && core_ready(s->side[0].core) &&
+		    core_ready(s->side[1].core) &&
+		    stat_get(bond(s, 0)->session) == stat_get(bond(s, 1)->session)) {
+			s->restart_back_at = s->now;
+			trace(s, 1, "both sides under one session again, %.3f ms after the restart",
+			      (s->now - s->restart_at) / 1e6);
+		}
+		if (s->restart_at && !s->restart_back_at && s->now > s->restart_at + NS_PER_S)
+			violation(s, "the edge restarted at %.3f s and 1 s later the two sides still "
+				  "had no session in common (hub refused %" PRIu64 " inits as replayed)",
+				  (s->restart_at - s->t0) / 1e9, stat_get(bond(s, 1)->replayed));
 		if (!s->steady && s->now >= s->t0 + 2 * NS_PER_S) {
 			s->steady = true;
 			for (unsigned d = 0; d < 2; d++) {
@@ -1849,6 +1933,33 @@ static void ck_replay(struct sim *s)
 			  s->spoof_tx_bytes, s->spoof_rx_bytes);
 }
 
+/* The edge restarts 2 s in with its wall clock an hour behind the time of
+ * its first session (braid issue 13: the hub used to refuse every init not
+ * newer than the last it took, and the edge was locked out for good). Both
+ * sides must be under one new session within 1 s. No loss, but what was in
+ * flight to the old edge is gone, so not everything sent arrives. */
+static void sc_restart(struct sim *s)
+{
+	sc_clean(s);
+	s->expect_all = false;
+	add_link_mark(s, 2 * NS_PER_S, MARK_RESTART, 0, 0);
+}
+
+static void ck_restart(struct sim *s)
+{
+	if (!s->restart_at)
+		violation(s, "the edge never restarted: the scenario tests nothing");
+	else if (!s->restart_back_at)
+		violation(s, "the edge restarted at %.3f s and never got a session again",
+			  (s->restart_at - s->t0) / 1e9);
+	else if (s->restart_back_at - s->restart_at > NS_PER_S)
+		violation(s, "the edge restarted and was back only %.3f ms later (at most 1 s)",
+			  (s->restart_back_at - s->restart_at) / 1e6);
+	else if (stat_get(bond(s, 1)->handshakes) != 2)
+		violation(s, "%" PRIu64 " handshakes at the hub, expected 2",
+			  stat_get(bond(s, 1)->handshakes));
+}
+
 static uint64_t snap_delta(const struct sim *s, unsigned a, unsigned b, unsigned side, unsigned li)
 {
 	return s->snap[b].tx_data[side][li] - s->snap[a].tx_data[side][li];
@@ -2118,6 +2229,8 @@ static const struct scenario scenarios[] = {
 	  "nothing", sc_slowlink, ck_slowlink },
 	{ "replay", "a stranger replays the edge's first HS_INIT and DATA on every link: "
 	  "the session stands, nothing is lost", sc_replay, ck_replay },
+	{ "restart", "the edge restarts with its wall clock an hour behind: a session again "
+	  "within 1 s", sc_restart, ck_restart },
 };
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -2175,7 +2288,10 @@ static void check_accounts(struct sim *s)
 	for (unsigned d = 0; d < 2 && !s->failed; d++) {
 		struct dirstate *ds = &s->dir[d];
 		const struct braid_bond_stats *rx = bond(s, 1 - d), *tx = bond(s, d);
-		uint64_t lost = stat_get(rx->lost), took;
+		const struct side *rxs = &s->side[1 - d], *txs = &s->side[d];
+		uint64_t lost = stat_get(rx->lost) + rxs->prev_lost, took;
+		uint64_t rx_delivered = stat_get(rx->delivered_pkts) + rxs->prev_delivered;
+		uint64_t tx_took = stat_get(tx->app_rx_pkts) + txs->prev_app_rx;
 		struct fates f;
 
 		count_fates(ds, &f);
@@ -2190,12 +2306,12 @@ static void check_accounts(struct sim *s)
 			       ds->dropped[REC_DROP_NOLINK], ds->dropped[REC_DROP_NOBUF], lost,
 			       f.given_up, f.early, f.trailing, ds->inexact ? " (inexact)" : "",
 			       ds->max_delay / 1e6);
-		if (stat_get(rx->delivered_pkts) != ds->delivered) {
+		if (rx_delivered != ds->delivered) {
 			violation(s, "%s: receiver's delivered_pkts is %" PRIu64 ", the app got %" PRIu64,
-				  dname[d], stat_get(rx->delivered_pkts), ds->delivered);
-		} else if (stat_get(tx->app_rx_pkts) != took) {
+				  dname[d], rx_delivered, ds->delivered);
+		} else if (tx_took != took) {
 			violation(s, "%s: sender's app_rx_pkts is %" PRIu64 ", but it took %" PRIu64
-				  " datagrams", dname[d], stat_get(tx->app_rx_pkts), took);
+				  " datagrams", dname[d], tx_took, took);
 		} else if (f.trailing) {
 			violation(s, "%s: %" PRIu64 " datagrams sent after the last one the receiver "
 				  "authenticated never arrived, so nothing counted them lost",
@@ -2305,7 +2421,6 @@ static struct pkt *net_arena;
 static int sim_setup(struct sim *s)
 {
 	struct rng r;
-	struct core_params cp = { 0 };
 	uint64_t pool_bytes;
 
 	rng_seed(&r, s->seed, 1000 + (uint64_t)(s->sc - scenarios));
@@ -2396,16 +2511,6 @@ static int sim_setup(struct sim *s)
 	pool_bytes = (uint64_t)s->pool_n * BRAID_PKT_MAX;
 	for (unsigned d = 0; d < 2; d++) {
 		struct side *sd = &s->side[d];
-		struct core_io io = {
-			.ctx = sd,
-			.tx_alloc = io_tx_alloc,
-			.tx_send = io_tx_send,
-			.deliver = io_deliver,
-			.random = io_random,
-			.realtime_ns = io_realtime_ns,
-			.link_state = io_link_state,
-			.link_gone = io_link_gone,
-		};
 		int err;
 
 		sd->sim = s;
@@ -2424,25 +2529,9 @@ static int sim_setup(struct sim *s)
 		sd->deadline = s->t0;
 		sd->call_ord = ORD_NONE;
 
-		cp.role = d == 0 ? ROLE_EDGE : ROLE_HUB;
-		cp.mode = s->mode;
-		cp.budget_ns = s->budget_ns;
-		cp.unordered = s->unordered;
-		cp.probe_interval_ns = s->probe_ns;
-		cp.reorder_window = s->window;
-		cp.fec_k = s->fec_k;
-		cp.fec_m = s->fec_m;
-		cp.nack = s->nack;
-		for (unsigned i = 0; i < BRAID_KEY_LEN; i++)
-			cp.psk[i] = (uint8_t)(s->seed * 131 + i * 7);
-		err = core_create(&sd->core, &cp, &io);
+		err = side_core_create(s, sd);
 		if (err < 0)
 			return err;
-		for (unsigned li = 0; li < s->nlinks; li++) {
-			err = sim_link_add(s, d, li);
-			if (err < 0)
-				return err;
-		}
 		for (unsigned fi = 0; fi < s->dir[d].nflows; fi++)
 			ev_push(s, s->t0 + rng_below(&sd->app_rng, (uint64_t)s->dir[d].flow[fi].interval_ns),
 				EV_APP, d, fi);
