@@ -14,30 +14,17 @@ void ratelimit_init(struct ratelimit *rl, const uint8_t key[RATELIMIT_KEY_LEN],
 	rl->max_ns = rl->cost_ns * (burst ? burst : 1);
 }
 
-static void addr_key(const union braid_addr *a, uint8_t k[RATELIMIT_ADDR_LEN])
-{
-	memset(k, 0, RATELIMIT_ADDR_LEN);
-	k[0] = (uint8_t)a->sa.sa_family;
-	if (a->sa.sa_family == AF_INET6) {
-		memcpy(k + 2, &a->in6.sin6_port, 2);
-		memcpy(k + 4, &a->in6.sin6_addr, 16);
-	} else {
-		memcpy(k + 2, &a->in.sin_port, 2);
-		memcpy(k + 4, &a->in.sin_addr, 4);
-	}
-}
-
-static unsigned set_of(const struct ratelimit *rl, const uint8_t k[RATELIMIT_ADDR_LEN])
+static unsigned set_of(const struct ratelimit *rl, const uint8_t k[ADDR_KEY_LEN])
 {
 	uint8_t h[crypto_shorthash_BYTES];
 
-	crypto_shorthash(h, k, RATELIMIT_ADDR_LEN, rl->key);
+	crypto_shorthash(h, k, ADDR_KEY_LEN, rl->key);
 	return (unsigned)(h[0] | (unsigned)h[1] << 8) & (RATELIMIT_SETS - 1);
 }
 
 unsigned ratelimit_set_of(const struct ratelimit *rl, const union braid_addr *a)
 {
-	uint8_t k[RATELIMIT_ADDR_LEN];
+	uint8_t k[ADDR_KEY_LEN];
 
 	addr_key(a, k);
 	return set_of(rl, k);
@@ -45,7 +32,7 @@ unsigned ratelimit_set_of(const struct ratelimit *rl, const union braid_addr *a)
 
 bool ratelimit_allow(struct ratelimit *rl, const union braid_addr *a, uint64_t now)
 {
-	uint8_t k[RATELIMIT_ADDR_LEN];
+	uint8_t k[ADDR_KEY_LEN];
 	struct ratelimit_entry *set, *e = NULL, *old;
 
 	addr_key(a, k);

@@ -22,16 +22,12 @@
 #define RATELIMIT_RATE   20		/* answers a second per source, the default */
 #define RATELIMIT_BURST  5
 
-/* An address as the table keys it: family, port, then the IPv4 or IPv6
- * address (IPv4 in the first 4 bytes, the rest zero). */
-#define RATELIMIT_ADDR_LEN 20
-
 struct ratelimit {
 	uint8_t key[RATELIMIT_KEY_LEN];
 	uint64_t cost_ns;	/* credit one answer takes: 1 s / rate */
 	uint64_t max_ns;	/* a full bucket: burst * cost_ns */
 	struct ratelimit_entry {
-		uint8_t addr[RATELIMIT_ADDR_LEN];
+		uint8_t addr[ADDR_KEY_LEN];
 		bool used;
 		uint64_t credit_ns;
 		uint64_t last;	/* when credit_ns was last brought up to date */
