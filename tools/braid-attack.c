@@ -16,6 +16,8 @@
  *         oversize  2049..65000 bytes, larger than any tunnel packet
  *         replay    a captured packet as it was
  *         hsinit    a handshake init with a wrong MAC
+ *         hsreplay  a captured handshake init (--replay) as it was: a valid
+ *                   MAC, so the hub answers it, from its source's bucket
  *       and counts what comes back to that socket: a relay must never send an
  *       unauthenticated source more bytes than it got from it. With --spoof
  *       (IPv4, CAP_NET_RAW) the packets to the Nth target claim to come from
@@ -52,9 +54,9 @@
 #define CAPTURE_MAX 256
 #define BIG_MAX 65507
 
-enum kind { K_RANDOM, K_SHORT, K_BADTAG, K_OVERSIZE, K_REPLAY, K_HSINIT, K_COUNT };
+enum kind { K_RANDOM, K_SHORT, K_BADTAG, K_OVERSIZE, K_REPLAY, K_HSINIT, K_HSREPLAY, K_COUNT };
 static const char *const kind_names[K_COUNT] = {
-	"random", "short", "badtag", "oversize", "replay", "hsinit",
+	"random", "short", "badtag", "oversize", "replay", "hsinit", "hsreplay",
 };
 
 struct captured {
@@ -64,6 +66,8 @@ struct captured {
 
 static struct captured cap[CAPTURE_MAX];
 static unsigned ncap;
+/* The captured handshake inits, for hsreplay. */
+static unsigned init_idx[CAPTURE_MAX], ninit;
 static uint8_t big[BIG_MAX];
 
 static uint64_t now_ns(void)
@@ -102,8 +106,9 @@ static void usage(FILE *f)
 		"       braid-attack flood --to ADDR[,ADDR...] [--rate PPS] [--duration S]\n"
 		"                          [--kinds K,K...] [--replay FILE] [--json FILE]\n"
 		"                          [--spoof IPv4:PORT[,...]]\n"
-		"kinds: random, short, badtag, oversize, replay, hsinit (default: all that\n"
-		"apply; badtag and replay need --replay)\n");
+		"kinds: random, short, badtag, oversize, replay, hsinit, hsreplay (default:\n"
+		"all that apply; badtag and replay need --replay, hsreplay a handshake init\n"
+		"in it)\n");
 }
 
 /* --- capture ----------------------------------------------------------------- */
@@ -188,6 +193,8 @@ static int load_capture(const char *path)
 
 		if (len > BRAID_PKT_MAX || fread(cap[ncap].data, 1, len, f) != len)
 			break;
+		if (len == WIRE_HS_LEN && cap[ncap].data[1] == WIRE_HS_INIT)
+			init_idx[ninit++] = ncap;
 		cap[ncap++].len = (uint16_t)len;
 	}
 	fclose(f);
@@ -244,6 +251,15 @@ static size_t make(enum kind k, uint8_t *buf, const uint8_t **out)
 		if (!ncap)
 			return 0;
 		c = &cap[rnd32() % ncap];
+		memcpy(buf, c->data, c->len);
+		return c->len;
+	}
+	case K_HSREPLAY: {
+		const struct captured *c;
+
+		if (!ninit)
+			return 0;
+		c = &cap[init_idx[rnd32() % ninit]];
 		memcpy(buf, c->data, c->len);
 		return c->len;
 	}
@@ -495,7 +511,8 @@ int main(int argc, char **argv)
 	if (replay && load_capture(replay) < 0)
 		return 1;
 	for (int k = 0; k < K_COUNT; k++)
-		want[k] = (k != K_BADTAG && k != K_REPLAY) || ncap;
+		want[k] = k == K_HSREPLAY ? ninit > 0 :
+			  (k != K_BADTAG && k != K_REPLAY) || ncap;
 	if (kinds && parse_kinds(kinds, want) < 0) {
 		fprintf(stderr, "braid-attack: bad --kinds '%s'\n", kinds);
 		return 2;
