@@ -115,6 +115,19 @@ socklen_t addr_len(const union braid_addr *a)
 
 /* An unset address (AF_UNSPEC) equals nothing, not even another unset one:
  * "no address yet" must never match a peer. */
+void addr_key(const union braid_addr *a, uint8_t k[ADDR_KEY_LEN])
+{
+	memset(k, 0, ADDR_KEY_LEN);
+	k[0] = (uint8_t)a->sa.sa_family;
+	if (a->sa.sa_family == AF_INET6) {
+		memcpy(k + 2, &a->in6.sin6_port, 2);
+		memcpy(k + 4, &a->in6.sin6_addr, 16);
+	} else if (a->sa.sa_family == AF_INET) {
+		memcpy(k + 2, &a->in.sin_port, 2);
+		memcpy(k + 4, &a->in.sin_addr, 4);
+	}
+}
+
 bool addr_equal(const union braid_addr *a, const union braid_addr *b)
 {
 	if (a->sa.sa_family != b->sa.sa_family)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -23,6 +24,11 @@ int addr_parse(const char *s, union braid_addr *a);
 /* Writes a printable form into buf (at least ADDR_STRLEN bytes); returns buf. */
 char *addr_format(const union braid_addr *a, char *buf, size_t len);
 socklen_t addr_len(const union braid_addr *a);
+/* An address as bytes a keyed hash or MAC can take, the same for equal
+ * addresses (addr_equal): family, a zero byte, port, then the IPv4 or IPv6
+ * address (IPv4 in the first 4 bytes, the rest zero). */
+#define ADDR_KEY_LEN 20
+void addr_key(const union braid_addr *a, uint8_t k[ADDR_KEY_LEN]);
 /* Same family, address and port. */
 bool addr_equal(const union braid_addr *a, const union braid_addr *b);
 /* Copies a kernel-filled sockaddr of len bytes; returns -EAFNOSUPPORT for a

@@ -10,9 +10,11 @@
 #include "braid/sched.h"
 #include "braid/stats.h"
 #include "braid/wire.h"
+#include "cookie.h"
 #include "core.h"
 #include "crypto.h"
 #include "prefilter.h"
+#include "ratelimit.h"
 #include "recover.h"
 #include "reorder.h"
 #include "replay.h"
@@ -123,6 +125,11 @@ struct core_link {
 	uint64_t loss_ppm;
 	uint32_t iv_probe_ok, iv_probe_lost;
 
+	/* Edge: the cookie the hub last gave this link's address, and when. */
+	bool cookie_have;
+	uint64_t cookie_at;
+	uint8_t cookie[WIRE_HS_COOKIE_LEN];
+
 	struct braid_link_stats st;
 };
 
@@ -173,28 +180,35 @@ struct core {
 	struct replay_links replay;		/* over rx_win */
 	uint32_t bond_seq;
 
-	/* Edge: the handshake in progress. */
+	/* Edge: the handshake in progress. Each retry takes a new nonce, so
+	 * nothing the hub remembers can refuse it for good; a cookie may
+	 * answer the previous one (hs_prev) as well, in flight when the
+	 * retry left. */
 	bool hs_pending;
 	uint32_t hs_session;
 	uint8_t hs_nonce[WIRE_HS_NONCE_LEN];
-	uint64_t hs_time;		/* wall clock written in HS_INIT */
+	uint8_t hs_prev[WIRE_HS_NONCE_LEN];
+	bool hs_have_prev;
+	unsigned hs_tries;		/* inits sent with this session id */
 	uint64_t hs_next;		/* next HS_INIT (re)send */
 	uint64_t all_down_since;
 
-	/* Hub: the newest handshake time taken, to refuse replays of older
-	 * ones; the nonces of the session in force, to answer late copies of
-	 * its init alike. A new init makes a pending session, with keys of its
-	 * own, and the session in force goes on until a packet authenticates
-	 * under the pending one: an init replayed by a stranger (after a hub
-	 * restart, say) never displaces a working session, nor points a link
-	 * at the stranger. */
-	uint64_t hs_last_time;
+	/* Hub: cookies and the init nonces taken (cookie.h), so an init
+	 * makes state only when its sender receives at its address and only
+	 * once; per-source buckets on every handshake answer; the nonces of
+	 * the session in force, to answer late copies of its init alike. A
+	 * new init makes a pending session, with keys of its own, and the
+	 * session in force goes on until a packet authenticates under the
+	 * pending one: an init replayed by a stranger (after a hub restart,
+	 * say) never displaces a working session, nor points a link at the
+	 * stranger. */
+	struct cookie_hub ck;
+	struct ratelimit rl;
 	uint8_t init_nonce[WIRE_HS_NONCE_LEN];
 	uint8_t hub_nonce[WIRE_HS_NONCE_LEN];
 	struct {
 		bool on;
 		uint32_t session;
-		uint64_t time;
 		uint8_t init_nonce[WIRE_HS_NONCE_LEN];
 		uint8_t hub_nonce[WIRE_HS_NONCE_LEN];
 		uint8_t tx_key[BRAID_KEY_LEN];
@@ -236,16 +250,24 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-static uint64_t hs_retry_ns(const struct core *c)
+/* The wait before the n-th retry of an init (n from 0): two probe
+ * intervals (50 ms to 1 s), doubling each retry up to 1 s, so an answer
+ * slower than the first wait still lands before the nonce it answers is
+ * replaced. */
+static uint64_t hs_retry_ns(const struct core *c, unsigned n)
 {
 	uint64_t t = 2 * c->p.probe_interval_ns;
 
 	if (t < 50 * NS_PER_MS)
 		t = 50 * NS_PER_MS;
-	if (t > NS_PER_S)
-		t = NS_PER_S;
-	return t;
+	for (; n && t < NS_PER_S; n--)
+		t *= 2;
+	return t > NS_PER_S ? NS_PER_S : t;
 }
+
+/* How long the edge uses a cookie: a little less than the shortest life
+ * the hub gives one, so it rarely spends a round trip on a stale one. */
+#define EDGE_COOKIE_NS (COOKIE_ROTATE_NS - 10 * NS_PER_S)
 
 /* How long a link may go without a probe answer before it leaves the
  * schedule: two probe intervals plus the round trip and its variance, so a
@@ -622,44 +644,55 @@ static void publish_sessions(struct core *c)
 	prefilter_publish(&c->pf, c->ready ? c->session : 0, pending);
 }
 
-static void send_hs_init(struct core *c)
+/* One HS_INIT on link id, with the link's cookie if it has a fresh one
+ * (zeros ask the hub for one). */
+static void send_hs_init_on(struct core *c, unsigned id)
 {
+	struct core_link *lk = &c->link[id];
 	struct wire_outer o = {
 		.version = BRAID_WIRE_VERSION,
 		.type = WIRE_HS_INIT,
 		.session = c->hs_session,
 	};
-	struct wire_hs hs = { .time_ns = c->hs_time };
+	struct wire_hs hs = { 0 };
+	uint8_t *buf;
 
+	if (!lk->present || !lk->has_remote)
+		return;
 	memcpy(hs.nonce, c->hs_nonce, sizeof(hs.nonce));
-	/* Every link carries a copy: the first to arrive wins, and the hub
-	 * learns each link's address from its copy. */
-	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-		struct core_link *lk = &c->link[id];
-		uint8_t *buf;
+	if (lk->cookie_have && c->now - lk->cookie_at < EDGE_COOKIE_NS)
+		memcpy(hs.cookie, lk->cookie, sizeof(hs.cookie));
+	buf = pkt_alloc(c, id);
+	if (!buf)
+		return;
+	wire_put_outer(buf, &o);
+	wire_put_hs(buf + WIRE_OUTER_LEN, &hs);
+	pkt_send(c, id, buf, crypto_hs_seal(c->hs_key, buf, NULL), &lk->path);
+}
 
-		if (!lk->present || !lk->has_remote)
-			continue;
-		buf = pkt_alloc(c, id);
-		if (!buf)
-			continue;
-		wire_put_outer(buf, &o);
-		wire_put_hs(buf + WIRE_OUTER_LEN, &hs);
-		pkt_send(c, id, buf, crypto_hs_seal(c->hs_key, buf, NULL), &lk->path);
-	}
+/* Every link carries a copy: the first to arrive wins. */
+static void send_hs_init(struct core *c)
+{
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
+		send_hs_init_on(c, id);
+}
+
+/* A fresh nonce for the init; the last one is kept for a cookie that
+ * answers it. */
+static void edge_hs_nonce(struct core *c)
+{
+	memcpy(c->hs_prev, c->hs_nonce, sizeof(c->hs_prev));
+	c->hs_have_prev = c->hs_tries > 0;
+	c->io.random(c->io.ctx, c->hs_nonce, sizeof(c->hs_nonce));
 }
 
 static void edge_start_handshake(struct core *c)
 {
-	uint64_t t = c->io.realtime_ns(c->io.ctx);
-
 	do
 		c->io.random(c->io.ctx, &c->hs_session, sizeof(c->hs_session));
 	while (c->hs_session == 0 || (c->ready && c->hs_session == c->session));
-	c->io.random(c->io.ctx, c->hs_nonce, sizeof(c->hs_nonce));
-	/* The hub refuses an init no newer than the last it took; never go
-	 * back, even if the wall clock does. */
-	c->hs_time = t > c->hs_time ? t : c->hs_time + 1;
+	c->hs_tries = 0;
+	edge_hs_nonce(c);
 	c->hs_pending = true;
 	c->hs_next = c->now;
 	publish_sessions(c);
@@ -780,13 +813,35 @@ static void hub_learn_path(struct core *c, unsigned id, const struct core_path *
 	lk->has_remote = true;
 }
 
+/* An answer to the handshake packet that came from path: HS_COOKIE or
+ * HS_RESP, session of the init, MAC binding the init's nonce. Back to where
+ * the init came from, without taking that as the link's path (an init can
+ * be replayed from anywhere; only packets under the session's keys move a
+ * path). Never larger than the init it answers: not an amplifier. */
+static void hub_answer(struct core *c, unsigned id, const struct core_path *path,
+		       uint8_t type, uint32_t session, const uint8_t *body, size_t body_len,
+		       const uint8_t *init_nonce)
+{
+	struct wire_outer ro = {
+		.version = BRAID_WIRE_VERSION,
+		.type = type,
+		.session = session,
+	};
+	uint8_t *buf = pkt_alloc(c, id);
+
+	if (!buf)
+		return;
+	wire_put_outer(buf, &ro);
+	memcpy(buf + WIRE_OUTER_LEN, body, body_len);
+	pkt_send(c, id, buf, crypto_hs_seal(c->hs_key, buf, init_nonce), path);
+}
+
 static void hub_on_init(struct core *c, unsigned id, const struct core_path *path,
 			const struct wire_outer *o, uint8_t *pkt, size_t len)
 {
 	const uint8_t *answer, *init_nonce;
-	struct wire_hs hs;
-	struct wire_outer ro;
-	uint8_t *buf;
+	struct wire_hs hs, rs = { 0 };
+	uint8_t body[WIRE_HS_BODY_LEN];
 
 	if (crypto_hs_verify(c->hs_key, pkt, len, NULL) < 0) {
 		stat_add(c->st.auth_fail, 1);
@@ -796,30 +851,57 @@ static void hub_on_init(struct core *c, unsigned id, const struct core_path *pat
 		stat_add(c->st.malformed, 1);
 		return;
 	}
-	if (c->pend.on && hs.time_ns == c->pend.time && o->session == c->pend.session &&
+	/* Every answer, cookie or response, comes out of the source's
+	 * bucket: a flood of captured inits gets a trickle back. */
+	if (!ratelimit_allow(&c->rl, &path->remote, c->now)) {
+		stat_add(c->st.hs_ratelimited, 1);
+		return;
+	}
+	if (cookie_need_secret(&c->ck, c->now)) {
+		uint8_t fresh[COOKIE_SECRET_LEN];
+
+		c->io.random(c->io.ctx, fresh, sizeof(fresh));
+		cookie_rotate(&c->ck, fresh, c->now);
+		crypto_wipe(fresh, sizeof(fresh));
+	}
+	if (!cookie_valid(&c->ck, &path->remote, hs.cookie, c->now)) {
+		/* No cookie, a stale one or another address's: ask for the
+		 * one of this address, and keep nothing. */
+		struct wire_hs_cookie ck;
+
+		stat_add(c->st.hs_cookie, 1);
+		cookie_make(&c->ck, &path->remote, ck.cookie);
+		wire_put_hs_cookie(body, &ck);
+		hub_answer(c, id, path, WIRE_HS_COOKIE, o->session, body, WIRE_HS_COOKIE_LEN,
+			   hs.nonce);
+		return;
+	}
+	if (c->pend.on && o->session == c->pend.session &&
 	    memcmp(hs.nonce, c->pend.init_nonce, sizeof(hs.nonce)) == 0) {
-		/* A copy of the pending init (another link, or a retry):
+		/* A copy of the pending init (another link, or a replay):
 		 * answer it the same way. */
 		answer = c->pend.hub_nonce;
 		init_nonce = c->pend.init_nonce;
-	} else if (c->ready && hs.time_ns == c->hs_last_time && o->session == c->session &&
-		   memcmp(hs.nonce, c->init_nonce, sizeof(hs.nonce)) == 0 &&
-		   (!c->link[id].has_remote ||
-		    addr_equal(&c->link[id].path.remote, &path->remote))) {
+	} else if (c->ready && o->session == c->session &&
+		   memcmp(hs.nonce, c->init_nonce, sizeof(hs.nonce)) == 0) {
 		/* A late copy of the init of the session in force (a slower
 		 * link's), from the edge's address on this link or on a link
 		 * that has none yet: answered alike. From anywhere else it is
-		 * a replay (below). */
+		 * a replay. */
+		if (c->link[id].has_remote && !addr_equal(&c->link[id].path.remote, &path->remote)) {
+			stat_add(c->st.replayed, 1);
+			return;
+		}
 		answer = c->hub_nonce;
 		init_nonce = c->init_nonce;
-	} else if (hs.time_ns <= c->hs_last_time) {
+	} else if (cookie_nonce_taken(&c->ck, hs.nonce, c->now)) {
+		/* An init taken before and since superseded: replayed. */
 		stat_add(c->st.replayed, 1);
 		return;
 	} else {
-		c->hs_last_time = hs.time_ns;
+		cookie_nonce_take(&c->ck, hs.nonce, c->now);
 		c->pend.on = true;
 		c->pend.session = o->session;
-		c->pend.time = hs.time_ns;
 		memcpy(c->pend.init_nonce, hs.nonce, sizeof(c->pend.init_nonce));
 		c->io.random(c->io.ctx, c->pend.hub_nonce, sizeof(c->pend.hub_nonce));
 		crypto_derive_session(c->p.psk, c->pend.init_nonce, c->pend.hub_nonce, o->session, 0,
@@ -830,23 +912,9 @@ static void hub_on_init(struct core *c, unsigned id, const struct core_path *pat
 		answer = c->pend.hub_nonce;
 		init_nonce = c->pend.init_nonce;
 	}
-
-	buf = pkt_alloc(c, id);
-	if (!buf)
-		return;
-	ro = (struct wire_outer){
-		.version = BRAID_WIRE_VERSION,
-		.type = WIRE_HS_RESP,
-		.session = o->session,
-	};
-	memcpy(hs.nonce, answer, sizeof(hs.nonce));
-	wire_put_outer(buf, &ro);
-	wire_put_hs(buf + WIRE_OUTER_LEN, &hs);
-	/* Back to where the init came from, without taking that as the
-	 * link's path (an init can be replayed from anywhere; only packets
-	 * under the session's keys move a path). Same size as the init it
-	 * answers: never an amplifier. */
-	pkt_send(c, id, buf, crypto_hs_seal(c->hs_key, buf, init_nonce), path);
+	memcpy(rs.nonce, answer, sizeof(rs.nonce));
+	wire_put_hs(body, &rs);
+	hub_answer(c, id, path, WIRE_HS_RESP, o->session, body, WIRE_HS_BODY_LEN, init_nonce);
 }
 
 /* A packet under the pending session authenticated: it becomes the
@@ -865,6 +933,7 @@ static void hub_promote(struct core *c)
 static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o,
 			 const uint8_t *pkt, size_t len)
 {
+	static const uint8_t zero[WIRE_HS_COOKIE_LEN];
 	struct wire_hs hs;
 
 	if (!c->hs_pending || o->session != c->hs_session) {
@@ -874,16 +943,16 @@ static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o
 			stat_add(c->st.replayed, 1);
 		return;
 	}
+	/* Only an answer to the latest init: the hub's pending session is
+	 * the newest init it took, and an older one's keys would not match
+	 * it. */
 	if (crypto_hs_verify(c->hs_key, pkt, len, c->hs_nonce) < 0) {
 		stat_add(c->st.auth_fail, 1);
 		return;
 	}
-	if (wire_parse_hs(pkt + WIRE_OUTER_LEN, WIRE_HS_BODY_LEN, &hs) < 0) {
+	if (wire_parse_hs(pkt + WIRE_OUTER_LEN, WIRE_HS_BODY_LEN, &hs) < 0 ||
+	    memcmp(hs.cookie, zero, sizeof(zero)) != 0) {
 		stat_add(c->st.malformed, 1);
-		return;
-	}
-	if (hs.time_ns != c->hs_time) {
-		stat_add(c->st.replayed, 1);
 		return;
 	}
 	crypto_derive_session(c->p.psk, c->hs_nonce, hs.nonce, c->hs_session, 1,
@@ -892,6 +961,41 @@ static void edge_on_resp(struct core *c, unsigned id, const struct wire_outer *o
 	c->all_down_since = 0;
 	session_begin(c, c->hs_session);
 	link_heard(c, id);
+}
+
+/* The hub asks for its cookie on link id: keep it, and send the init again
+ * on that link with it, now. A copy of a cookie already held changes
+ * nothing, so a replayed HS_COOKIE cannot make the edge send. */
+static void edge_on_cookie(struct core *c, unsigned id, const struct wire_outer *o,
+			   const uint8_t *pkt, size_t len)
+{
+	struct core_link *lk = &c->link[id];
+	struct wire_hs_cookie ck;
+
+	if (!c->hs_pending || o->session != c->hs_session) {
+		if (!(c->ready && o->session == c->session))
+			stat_add(c->st.replayed, 1);
+		return;
+	}
+	if (crypto_hs_verify(c->hs_key, pkt, len, c->hs_nonce) < 0 &&
+	    (!c->hs_have_prev || crypto_hs_verify(c->hs_key, pkt, len, c->hs_prev) < 0)) {
+		stat_add(c->st.auth_fail, 1);
+		return;
+	}
+	if (wire_parse_hs_cookie(pkt + WIRE_OUTER_LEN, WIRE_HS_COOKIE_LEN, &ck) < 0) {
+		stat_add(c->st.malformed, 1);
+		return;
+	}
+	if (lk->cookie_have && c->now - lk->cookie_at < EDGE_COOKIE_NS &&
+	    memcmp(lk->cookie, ck.cookie, sizeof(ck.cookie)) == 0)
+		return;
+	memcpy(lk->cookie, ck.cookie, sizeof(lk->cookie));
+	lk->cookie_have = true;
+	lk->cookie_at = c->now;
+	send_hs_init_on(c, id);
+	/* The answer is a round trip away: do not replace the nonce before. */
+	c->hs_next = max_u64(c->hs_next, c->now + hs_retry_ns(c, c->hs_tries));
+	c->wake = min_u64(c->wake, c->hs_next);
 }
 
 /* --- NACK ------------------------------------------------------------------- */
@@ -1627,11 +1731,13 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 			stat_add(c->st.malformed, 1);
 		return;
 	}
-	if (o.type == WIRE_HS_INIT || o.type == WIRE_HS_RESP) {
+	if (o.type == WIRE_HS_INIT || o.type == WIRE_HS_RESP || o.type == WIRE_HS_COOKIE) {
 		if (o.type == WIRE_HS_INIT && c->p.role == ROLE_HUB)
 			hub_on_init(c, id, path, &o, pkt, len);
 		else if (o.type == WIRE_HS_RESP && c->p.role == ROLE_EDGE)
 			edge_on_resp(c, id, &o, pkt, len);
+		else if (o.type == WIRE_HS_COOKIE && c->p.role == ROLE_EDGE)
+			edge_on_cookie(c, id, &o, pkt, len);
 		else
 			stat_add(c->st.malformed, 1);
 		return;
@@ -1825,8 +1931,13 @@ uint64_t core_tick(struct core *c, uint64_t now)
 		}
 		if (c->hs_pending) {
 			if (now >= c->hs_next) {
+				/* A retry is a new init: nothing the hub
+				 * took before can refuse it. */
+				if (c->hs_tries)
+					edge_hs_nonce(c);
 				send_hs_init(c);
-				c->hs_next = now + hs_retry_ns(c);
+				c->hs_next = now + hs_retry_ns(c, c->hs_tries);
+				c->hs_tries++;
 			}
 			next = min_u64(next, c->hs_next);
 		}
@@ -1896,7 +2007,7 @@ int core_create(struct core **out, const struct core_params *p, const struct cor
 	struct core *c;
 	int err;
 
-	if (!io->tx_alloc || !io->tx_send || !io->deliver || !io->random || !io->realtime_ns ||
+	if (!io->tx_alloc || !io->tx_send || !io->deliver || !io->random ||
 	    p->probe_interval_ns == 0 || p->budget_ns == 0)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
@@ -1920,6 +2031,13 @@ int core_create(struct core **out, const struct core_params *p, const struct cor
 	replay_links_init(&c->replay);
 	crypto_derive_hs_key(p->psk, c->hs_key);
 	prefilter_view_init(&c->pf, p->role == ROLE_HUB);
+	if (p->role == ROLE_HUB) {
+		uint8_t key[RATELIMIT_KEY_LEN];
+
+		io->random(io->ctx, key, sizeof(key));
+		ratelimit_init(&c->rl, key, RATELIMIT_RATE, RATELIMIT_BURST);
+		crypto_wipe(key, sizeof(key));
+	}
 	*out = c;
 	return 0;
 

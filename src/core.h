@@ -48,10 +48,9 @@ struct core_io {
 	/* One datagram for the application side, in order; data is valid only
 	 * during the call. */
 	void (*deliver)(void *ctx, uint16_t flow, const uint8_t *data, size_t len);
-	/* Fills buf with random bytes (handshake nonces, session ids). */
+	/* Fills buf with random bytes (handshake nonces, session ids, the
+	 * hub's cookie secrets). */
 	void (*random)(void *ctx, void *buf, size_t len);
-	/* Wall-clock time in ns (CLOCK_REALTIME), read once per handshake. */
-	uint64_t (*realtime_ns)(void *ctx);
 	/* Optional: a link entered a new state. */
 	void (*link_state)(void *ctx, unsigned link, enum link_state st);
 	/* Optional: a link deleted with core_link_drain is gone; its id is

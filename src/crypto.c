@@ -271,13 +271,20 @@ int crypto_open(const uint8_t key[BRAID_KEY_LEN], uint64_t counter, uint8_t *pkt
 	return (int)clen;
 }
 
+/* The body a handshake packet's MAC covers, by its type: HS_COOKIE's is
+ * the cookie, HS_INIT's and HS_RESP's struct wire_hs. */
+static size_t hs_body_len(const uint8_t *pkt)
+{
+	return pkt[1] == WIRE_HS_COOKIE ? WIRE_HS_COOKIE_LEN : WIRE_HS_BODY_LEN;
+}
+
 static void hs_mac(const uint8_t hs_key[BRAID_KEY_LEN], const uint8_t *pkt,
 		   const uint8_t *bind, uint8_t mac[WIRE_TAG_LEN])
 {
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, hs_key, BRAID_KEY_LEN, WIRE_TAG_LEN);
-	crypto_generichash_update(&st, pkt, WIRE_OUTER_LEN + WIRE_HS_BODY_LEN);
+	crypto_generichash_update(&st, pkt, WIRE_OUTER_LEN + hs_body_len(pkt));
 	if (bind)
 		crypto_generichash_update(&st, bind, WIRE_HS_NONCE_LEN);
 	crypto_generichash_final(&st, mac, WIRE_TAG_LEN);
@@ -286,20 +293,25 @@ static void hs_mac(const uint8_t hs_key[BRAID_KEY_LEN], const uint8_t *pkt,
 
 size_t crypto_hs_seal(const uint8_t hs_key[BRAID_KEY_LEN], uint8_t *pkt, const uint8_t *bind)
 {
-	hs_mac(hs_key, pkt, bind, pkt + WIRE_OUTER_LEN + WIRE_HS_BODY_LEN);
-	return WIRE_HS_LEN;
+	size_t body = hs_body_len(pkt);
+
+	hs_mac(hs_key, pkt, bind, pkt + WIRE_OUTER_LEN + body);
+	return WIRE_OUTER_LEN + body + WIRE_TAG_LEN;
 }
 
 int crypto_hs_verify(const uint8_t hs_key[BRAID_KEY_LEN], const uint8_t *pkt, size_t len, const uint8_t *bind)
 {
 	uint8_t mac[WIRE_TAG_LEN];
+	size_t body;
 	int ret;
 
-	if (len != WIRE_HS_LEN)
+	if (len < WIRE_MIN_LEN)
+		return -EBADMSG;
+	body = hs_body_len(pkt);
+	if (len != WIRE_OUTER_LEN + body + WIRE_TAG_LEN)
 		return -EBADMSG;
 	hs_mac(hs_key, pkt, bind, mac);
-	ret = sodium_memcmp(mac, pkt + WIRE_OUTER_LEN + WIRE_HS_BODY_LEN,
-			    WIRE_TAG_LEN) == 0 ? 0 : -EBADMSG;
+	ret = sodium_memcmp(mac, pkt + WIRE_OUTER_LEN + body, WIRE_TAG_LEN) == 0 ? 0 : -EBADMSG;
 	crypto_wipe(mac, sizeof(mac));
 	return ret;
 }

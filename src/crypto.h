@@ -40,10 +40,12 @@ size_t crypto_seal(const uint8_t key[BRAID_KEY_LEN], uint64_t counter, uint8_t *
  * plaintext length (the plaintext starts at pkt + WIRE_OUTER_LEN) or -EBADMSG. */
 int crypto_open(const uint8_t key[BRAID_KEY_LEN], uint64_t counter, uint8_t *pkt, size_t len);
 
-/* Handshake MAC over the outer header and body (WIRE_OUTER_LEN +
- * WIRE_HS_BODY_LEN bytes at pkt) and, when bind is not NULL, the 32 bytes at
- * bind (HS_RESP binds the init's nonce). hs_seal appends the 16-byte MAC and
- * returns WIRE_HS_LEN; hs_verify returns 0 or -EBADMSG (constant time). */
+/* Handshake MAC over the outer header and body at pkt (the body's length is
+ * the packet type's: WIRE_HS_COOKIE_LEN for HS_COOKIE, else WIRE_HS_BODY_LEN)
+ * and, when bind is not NULL, the 32 bytes at bind (HS_RESP and HS_COOKIE
+ * bind the init's nonce). hs_seal appends the 16-byte MAC and returns the
+ * packet's length; hs_verify returns 0 or -EBADMSG (also for a length that
+ * is not the type's), in constant time. */
 size_t crypto_hs_seal(const uint8_t hs_key[BRAID_KEY_LEN], uint8_t *pkt, const uint8_t *bind);
 int crypto_hs_verify(const uint8_t hs_key[BRAID_KEY_LEN], const uint8_t *pkt, size_t len, const uint8_t *bind);
 

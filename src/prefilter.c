@@ -37,6 +37,8 @@ static bool length_ok(uint8_t type, size_t len)
 	case WIRE_HS_INIT:
 	case WIRE_HS_RESP:
 		return len == WIRE_HS_LEN;
+	case WIRE_HS_COOKIE:
+		return len == WIRE_HS_COOKIE_PKT_LEN;
 	case WIRE_PROBE:
 		return len == SEALED(WIRE_PROBE_LEN);
 	case WIRE_PROBE_REPLY:
@@ -73,9 +75,10 @@ enum prefilter_cause prefilter_check(const uint8_t *pkt, size_t len,
 		return PF_LENGTH;
 	if (version != BRAID_WIRE_VERSION || reserved != 0)
 		return PF_VERSION;
-	/* Each end takes one handshake type only; ack is never sent. */
+	/* The hub takes inits only, the edge cookies and answers; ack is
+	 * never sent. */
 	if (type == 0 || type > WIRE_TYPE_MAX || type == WIRE_ACK ||
-	    type == (v->hub ? WIRE_HS_RESP : WIRE_HS_INIT))
+	    (v->hub ? type == WIRE_HS_RESP || type == WIRE_HS_COOKIE : type == WIRE_HS_INIT))
 		return PF_TYPE;
 	if (!length_ok(type, len))
 		return PF_LENGTH;

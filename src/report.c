@@ -84,7 +84,9 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 	    now.tv_nsec / 1000000, stat_get(b->session) ? "true" : "false", stat_get(b->session));
 	U(b, app_rx_pkts); U(b, app_rx_bytes); U(b, delivered_pkts); U(b, delivered_bytes);
 	U(b, lost); U(b, duplicates); U(b, reordered); U(b, late); U(b, auth_fail);
-	U(b, replayed); U(b, wrong_link); U(b, malformed); U(b, oversize); U(b, no_link); U(b, no_session);
+	U(b, replayed); U(b, wrong_link); U(b, hs_cookie); U(b, hs_ratelimited); U(b, malformed);
+	U(b, oversize);
+	U(b, no_link); U(b, no_session);
 	U(b, tx_nobuf);
 	U(b, handshakes);
 	U(b, fec_k); U(b, fec_m); U(b, parity_sent); U(b, parity_rx); U(b, fec_recovered);
@@ -163,6 +165,10 @@ static const struct counter_def bond_counters[] = {
 	BC(auth_fail, "auth_fail_packets", "Packets that failed authentication"),
 	BC(replayed, "replayed_packets", "Packets refused as replays"),
 	BC(wrong_link, "wrong_link_packets", "Packets refused for arriving on another link than sent on"),
+	BC(hs_cookie, "hs_cookie_packets",
+	   "Handshake inits without a valid cookie, answered with one and not taken"),
+	BC(hs_ratelimited, "hs_ratelimited_packets",
+	   "Handshake answers refused because the source's rate limit was spent"),
 	BC(malformed, "malformed_packets", "Packets that failed parsing"),
 	BC(oversize, "oversize_packets", "Datagrams too large to carry"),
 	BC(no_link, "no_link_packets", "Datagrams dropped for want of a link"),
@@ -407,6 +413,9 @@ size_t report_text(const struct braidd *d, char *buf, size_t len)
 	    "  session %" PRIu64 "  share full %" PRIu64 "\n", prefilter_total(d, PF_VERSION),
 	    prefilter_total(d, PF_TYPE), prefilter_total(d, PF_LENGTH),
 	    prefilter_total(d, PF_SESSION), prefilter_total(d, PF_CAUSES));
+	put(&o, "  handshakes %" PRIu64 "  inits asked for a cookie %" PRIu64
+	    "  handshake answers refused over the rate %" PRIu64 "\n",
+	    stat_get(b->handshakes), stat_get(b->hs_cookie), stat_get(b->hs_ratelimited));
 	if (d->td) {
 		const struct tcpdest_stats *t = &d->td->stats;
 		char a[ADDR_STRLEN];

@@ -201,9 +201,15 @@ size_t wire_put_hs(uint8_t *p, const struct wire_hs *hs)
 
 	memcpy(q, hs->nonce, WIRE_HS_NONCE_LEN);
 	q += WIRE_HS_NONCE_LEN;
-	q = put_u64(q, hs->time_ns);
-	q = put_u64(q, 0);
+	memcpy(q, hs->cookie, WIRE_HS_COOKIE_LEN);
+	q += WIRE_HS_COOKIE_LEN;
 	return (size_t)(q - p);
+}
+
+size_t wire_put_hs_cookie(uint8_t *p, const struct wire_hs_cookie *ck)
+{
+	memcpy(p, ck->cookie, WIRE_HS_COOKIE_LEN);
+	return WIRE_HS_COOKIE_LEN;
 }
 
 /* --- parsers -------------------------------------------------------------- */
@@ -228,6 +234,8 @@ int wire_parse_outer(const uint8_t *pkt, size_t len, struct wire_outer *o)
 		return -EBADMSG;
 	if ((o->type == WIRE_HS_INIT || o->type == WIRE_HS_RESP) &&
 	    len != WIRE_HS_LEN)
+		return -EMSGSIZE;
+	if (o->type == WIRE_HS_COOKIE && len != WIRE_HS_COOKIE_PKT_LEN)
 		return -EMSGSIZE;
 	return 0;
 }
@@ -336,17 +344,22 @@ int wire_parse_probe(const uint8_t *p, size_t len, struct wire_probe *pr, int re
 int wire_parse_hs(const uint8_t *p, size_t len, struct wire_hs *hs)
 {
 	struct wire_reader r;
-	uint64_t reserved;
 
 	if (len != WIRE_HS_BODY_LEN)
 		return -EMSGSIZE;
 	wire_reader_init(&r, p, len);
 	wire_read_bytes(&r, hs->nonce, WIRE_HS_NONCE_LEN);
-	hs->time_ns = wire_read_u64(&r);
-	reserved = wire_read_u64(&r);
-	if (r.err)
+	wire_read_bytes(&r, hs->cookie, WIRE_HS_COOKIE_LEN);
+	return r.err ? -EMSGSIZE : 0;
+}
+
+int wire_parse_hs_cookie(const uint8_t *p, size_t len, struct wire_hs_cookie *ck)
+{
+	struct wire_reader r;
+
+	if (len != WIRE_HS_COOKIE_LEN)
 		return -EMSGSIZE;
-	if (reserved != 0)
-		return -EBADMSG;
-	return 0;
+	wire_reader_init(&r, p, len);
+	wire_read_bytes(&r, ck->cookie, WIRE_HS_COOKIE_LEN);
+	return r.err ? -EMSGSIZE : 0;
 }

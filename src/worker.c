@@ -521,14 +521,6 @@ static void cb_random(void *ctx, void *buf, size_t len)
 	randombytes_buf(buf, len);
 }
 
-static uint64_t cb_realtime(void *ctx)
-{
-	struct timespec ts;
-
-	(void)ctx;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void cb_link_state(void *ctx, unsigned link, enum link_state st)
 {
@@ -1596,7 +1588,6 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 		.tx_send = cb_tx_send,
 		.deliver = cb_deliver,
 		.random = cb_random,
-		.realtime_ns = cb_realtime,
 		.link_state = cb_link_state,
 		.link_gone = cb_link_gone,
 	};

@@ -18,6 +18,8 @@
  *         oversize  2049..65000 bytes, larger than any tunnel packet
  *         replay    a captured packet as it was
  *         hsinit    a handshake init with a wrong MAC
+ *         hsreplay  a captured handshake init (--replay) as it was: a valid
+ *                   MAC, so the hub answers it, from its source's bucket
  *       --rate max sends as fast as the socket takes them (waiting only when
  *       its buffer is full), for a flood at the machine's limit.
  *       It counts what comes back to that socket: a relay must never send an
@@ -57,9 +59,9 @@
 #define BIG_MAX 65507
 
 enum kind { K_RANDOM, K_SHORT, K_BADTAG, K_OVERSIZE, K_REPLAY, K_HSINIT, K_BADSESSION,
-	    K_COUNT };
+	    K_HSREPLAY, K_COUNT };
 static const char *const kind_names[K_COUNT] = {
-	"random", "short", "badtag", "oversize", "replay", "hsinit", "badsession",
+	"random", "short", "badtag", "oversize", "replay", "hsinit", "badsession", "hsreplay",
 };
 
 struct captured {
@@ -69,6 +71,8 @@ struct captured {
 
 static struct captured cap[CAPTURE_MAX];
 static unsigned ncap;
+/* The captured handshake inits, for hsreplay. */
+static unsigned init_idx[CAPTURE_MAX], ninit;
 static uint8_t big[BIG_MAX];
 
 static uint64_t now_ns(void)
@@ -115,8 +119,9 @@ static void usage(FILE *f)
 		"       braid-attack flood --to ADDR[,ADDR...] [--rate PPS|max] [--duration S]\n"
 		"                          [--kinds K,K...] [--replay FILE] [--json FILE]\n"
 		"                          [--spoof IPv4:PORT[,...]]\n"
-		"kinds: random, short, badtag, oversize, replay, hsinit, badsession (default:\n"
-		"all that apply; badtag, replay and badsession need --replay)\n");
+		"kinds: random, short, badtag, oversize, replay, hsinit, badsession, hsreplay\n"
+		"(default: all that apply; badtag, replay and badsession need --replay,\n"
+		"hsreplay a handshake init in it)\n");
 }
 
 /* --- capture ----------------------------------------------------------------- */
@@ -201,6 +206,8 @@ static int load_capture(const char *path)
 
 		if (len > BRAID_PKT_MAX || fread(cap[ncap].data, 1, len, f) != len)
 			break;
+		if (len == WIRE_HS_LEN && cap[ncap].data[1] == WIRE_HS_INIT)
+			init_idx[ninit++] = ncap;
 		cap[ncap++].len = (uint16_t)len;
 	}
 	fclose(f);
@@ -278,6 +285,15 @@ static size_t make(enum kind k, uint8_t *buf, const uint8_t **out)
 				       (uint32_t)buf[6] << 8 | buf[7]));
 		for (int i = 0; i < 4; i++)
 			buf[4 + i] = (uint8_t)(s >> (24 - 8 * i));
+		return c->len;
+	}
+	case K_HSREPLAY: {
+		const struct captured *c;
+
+		if (!ninit)
+			return 0;
+		c = &cap[init_idx[rnd32() % ninit]];
+		memcpy(buf, c->data, c->len);
 		return c->len;
 	}
 	case K_HSINIT:
@@ -554,7 +570,8 @@ int main(int argc, char **argv)
 	if (replay && load_capture(replay) < 0)
 		return 1;
 	for (int k = 0; k < K_COUNT; k++)
-		want[k] = (k != K_BADTAG && k != K_REPLAY && k != K_BADSESSION) || ncap;
+		want[k] = k == K_HSREPLAY ? ninit > 0 :
+			  (k != K_BADTAG && k != K_REPLAY && k != K_BADSESSION) || ncap;
 	if (kinds && parse_kinds(kinds, want) < 0) {
 		fprintf(stderr, "braid-attack: bad --kinds '%s'\n", kinds);
 		return 2;

@@ -51,6 +51,8 @@ struct braid_bond_stats {
 	uint64_t auth_fail;		/* failed AEAD or handshake MAC */
 	uint64_t replayed;		/* counter already seen or left of its link's window */
 	uint64_t wrong_link;		/* sent on another link than it arrived on */
+	uint64_t hs_cookie;		/* inits without a valid cookie: answered with one, not taken */
+	uint64_t hs_ratelimited;	/* handshake answers refused: the source's bucket was empty */
 	uint64_t malformed;		/* failed parsing */
 	uint64_t oversize;		/* datagrams larger than a buffer or BRAID_PAYLOAD_MAX */
 	uint64_t no_link;		/* no live link to send on */

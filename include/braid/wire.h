@@ -23,9 +23,24 @@
  *   end-16 16    tag             over the 16-byte outer header (as associated data)
  *                                and the ciphertext
  *
- * Handshake packets (HS_INIT, HS_RESP) use the same outer header with counter 0
- * and a body of their own (struct wire_hs), authenticated by a key derived from
- * the pre-shared key only; see crypto.h.
+ * Handshake packets (HS_INIT, HS_RESP, HS_COOKIE) use the same outer header
+ * with counter 0 and a body of their own (struct wire_hs, struct
+ * wire_hs_cookie), authenticated by a key derived from the pre-shared key
+ * only; see crypto.h. The exchange:
+ *
+ *   edge                                  hub
+ *   HS_INIT (nonce N, cookie zero)  ->
+ *                                   <-    HS_COOKIE (cookie C for the init's
+ *                                         source address; MAC binds N)
+ *   HS_INIT (nonce N, cookie C)     ->    checks C; takes N once
+ *                                   <-    HS_RESP (hub nonce; MAC binds N)
+ *
+ * The hub holds no state for an init until it echoes a cookie that the hub
+ * made, from a secret only it knows and changes every two minutes on its
+ * own clock, for the address the init came from; so freshness never
+ * depends on the edge's clock, and a stranger that cannot receive at an
+ * address cannot make the hub keep anything for it. WireGuard's cookie
+ * reply is the model, and a Noise handshake could carry the same cookie.
  *
  * Compatibility: this layout of the counter (one space per link) replaced a
  * single per-session counter without a version change; both ends must run
@@ -113,7 +128,8 @@ enum wire_type {
 	WIRE_NACK        = 7,
 	/* Reserved: parsed as a known type, never sent. */
 	WIRE_ACK         = 8,
-	WIRE_TYPE_MAX    = 8,
+	WIRE_HS_COOKIE   = 9,
+	WIRE_TYPE_MAX    = 9,
 };
 
 struct wire_outer {
@@ -163,20 +179,29 @@ struct wire_probe {
 	uint32_t jitter_us;	/* PROBE_REPLY only */
 };
 
-/* Handshake body (after the outer header, before the tag), 48 bytes:
+/* Handshake body of HS_INIT and HS_RESP (after the outer header, before the
+ * tag), 48 bytes:
  *   0  32 nonce      the sender's fresh random nonce
- *   32  8 time_ns    HS_INIT: the edge's wall clock (CLOCK_REALTIME) in ns; the hub
- *                    accepts only a value above the last one it accepted, so a
- *                    replayed HS_INIT is refused. HS_RESP: echo of the init's.
- *   40  8 reserved   zero
+ *   32 16 cookie     HS_INIT: the cookie the hub last gave this link's
+ *                    address, or zeros to ask for one. HS_RESP: zeros.
+ * HS_COOKIE body, 16 bytes: the cookie. Its session is the init's, and its
+ * MAC binds the init's nonce, as HS_RESP's does, so the edge takes only an
+ * answer to an init it sent. 48 bytes in all: smaller than the init it
+ * answers.
  */
-#define WIRE_HS_NONCE_LEN 32
-#define WIRE_HS_BODY_LEN  48
-#define WIRE_HS_LEN       (WIRE_OUTER_LEN + WIRE_HS_BODY_LEN + WIRE_TAG_LEN)
+#define WIRE_HS_NONCE_LEN  32
+#define WIRE_HS_COOKIE_LEN 16
+#define WIRE_HS_BODY_LEN   48
+#define WIRE_HS_LEN        (WIRE_OUTER_LEN + WIRE_HS_BODY_LEN + WIRE_TAG_LEN)
+#define WIRE_HS_COOKIE_PKT_LEN (WIRE_OUTER_LEN + WIRE_HS_COOKIE_LEN + WIRE_TAG_LEN)
 
 struct wire_hs {
-	uint8_t  nonce[WIRE_HS_NONCE_LEN];
-	uint64_t time_ns;
+	uint8_t nonce[WIRE_HS_NONCE_LEN];
+	uint8_t cookie[WIRE_HS_COOKIE_LEN];
+};
+
+struct wire_hs_cookie {
+	uint8_t cookie[WIRE_HS_COOKIE_LEN];
 };
 
 /* A bounds-checked reader over a byte range: every wire and control parser
@@ -206,6 +231,7 @@ size_t wire_put_outer(uint8_t *p, const struct wire_outer *o);
 size_t wire_put_data(uint8_t *p, const struct wire_data *d);
 size_t wire_put_probe(uint8_t *p, const struct wire_probe *pr, int reply);
 size_t wire_put_hs(uint8_t *p, const struct wire_hs *hs);
+size_t wire_put_hs_cookie(uint8_t *p, const struct wire_hs_cookie *ck);
 size_t wire_put_parity(uint8_t *p, const struct wire_parity *h);
 /* Writes WIRE_NACK_HDR_LEN + count * WIRE_NACK_ENTRY_LEN bytes. */
 size_t wire_put_nack(uint8_t *p, const struct wire_nack *n);
@@ -213,11 +239,14 @@ size_t wire_put_nack(uint8_t *p, const struct wire_nack *n);
 /* Parsers: 0 on success, -EBADMSG for a malformed field (wrong version,
  * unknown type, reserved bits set), -EMSGSIZE for too short or too long input.
  * wire_parse_outer checks the whole datagram length: at least WIRE_MIN_LEN and
- * at most BRAID_PKT_MAX; handshake types must be exactly WIRE_HS_LEN. */
+ * at most BRAID_PKT_MAX; HS_INIT and HS_RESP must be exactly WIRE_HS_LEN,
+ * HS_COOKIE exactly WIRE_HS_COOKIE_PKT_LEN. */
 int wire_parse_outer(const uint8_t *pkt, size_t len, struct wire_outer *o);
 int wire_parse_data(const uint8_t *p, size_t len, struct wire_data *d);
 int wire_parse_probe(const uint8_t *p, size_t len, struct wire_probe *pr, int reply);
 int wire_parse_hs(const uint8_t *p, size_t len, struct wire_hs *hs);
+/* A HS_COOKIE body: exactly WIRE_HS_COOKIE_LEN bytes. */
+int wire_parse_hs_cookie(const uint8_t *p, size_t len, struct wire_hs_cookie *ck);
 /* The header of a PARITY packet; len is the whole inner plaintext, so the
  * shard is len - WIRE_PARITY_HDR_LEN bytes, which must be 2..the largest
  * shard. k, m, k_used and index must be in range. */

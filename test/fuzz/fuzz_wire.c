@@ -142,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t re[WIRE_HS_BODY_LEN];
 	struct wire_outer o;
 	struct wire_hs hs;
+	struct wire_hs_cookie ck;
 	const uint8_t *bind;
 	int n;
 
@@ -187,6 +188,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(wire_put_hs(re, &hs) == WIRE_HS_BODY_LEN);
 			check(memcmp(re, pkt + WIRE_OUTER_LEN, WIRE_HS_BODY_LEN) == 0);
 		}
+		break;
+	case WIRE_HS_COOKIE:
+		check(size == WIRE_HS_COOKIE_PKT_LEN);
+		(void)crypto_hs_verify(hs_key, pkt, size, init_nonce);
+		if (wire_parse_hs_cookie(pkt + WIRE_OUTER_LEN, WIRE_HS_COOKIE_LEN, &ck) == 0) {
+			check(wire_put_hs_cookie(re, &ck) == WIRE_HS_COOKIE_LEN);
+			check(memcmp(re, pkt + WIRE_OUTER_LEN, WIRE_HS_COOKIE_LEN) == 0);
+		}
+		/* Any other length is refused by the parser. */
+		check(wire_parse_hs_cookie(pkt + WIRE_OUTER_LEN, WIRE_HS_COOKIE_LEN + 1, &ck) ==
+		      -EMSGSIZE);
 		break;
 	default:
 		n = crypto_open(fuzz_key, o.counter, pkt, size);

@@ -109,9 +109,10 @@ static size_t make_nack(uint8_t *pkt, const struct wire_nack *nk, int entries,
 	return crypto_seal(fuzz_key, counter, pkt, n - WIRE_OUTER_LEN);
 }
 
-static size_t make_hs(uint8_t *pkt, int resp, const uint8_t hs_key[BRAID_KEY_LEN])
+/* HS_INIT (with a cookie when cookie is set) or HS_RESP. */
+static size_t make_hs(uint8_t *pkt, int resp, int cookie, const uint8_t hs_key[BRAID_KEY_LEN])
 {
-	struct wire_hs hs = { .time_ns = 1700000000000000000ULL };
+	struct wire_hs hs = { 0 };
 	uint8_t init_nonce[WIRE_HS_NONCE_LEN];
 	size_t n = put_outer(pkt, resp ? WIRE_HS_RESP : WIRE_HS_INIT, 0);
 
@@ -119,8 +120,25 @@ static size_t make_hs(uint8_t *pkt, int resp, const uint8_t hs_key[BRAID_KEY_LEN
 		init_nonce[i] = (uint8_t)(FUZZ_INIT_NONCE_BASE + i);
 		hs.nonce[i] = resp ? (uint8_t)(0x90 + i) : init_nonce[i];
 	}
+	for (int i = 0; cookie && i < WIRE_HS_COOKIE_LEN; i++)
+		hs.cookie[i] = (uint8_t)(0xc5 ^ i);
 	wire_put_hs(pkt + n, &hs);
 	return crypto_hs_seal(hs_key, pkt, resp ? init_nonce : NULL);
+}
+
+/* HS_COOKIE answering the harness's init nonce. */
+static size_t make_cookie(uint8_t *pkt, const uint8_t hs_key[BRAID_KEY_LEN])
+{
+	struct wire_hs_cookie ck;
+	uint8_t init_nonce[WIRE_HS_NONCE_LEN];
+	size_t n = put_outer(pkt, WIRE_HS_COOKIE, 0);
+
+	for (int i = 0; i < WIRE_HS_NONCE_LEN; i++)
+		init_nonce[i] = (uint8_t)(FUZZ_INIT_NONCE_BASE + i);
+	for (int i = 0; i < WIRE_HS_COOKIE_LEN; i++)
+		ck.cookie[i] = (uint8_t)(0xc5 ^ i);
+	wire_put_hs_cookie(pkt + n, &ck);
+	return crypto_hs_seal(hs_key, pkt, init_nonce);
 }
 
 int main(int argc, char **argv)
@@ -153,10 +171,18 @@ int main(int argc, char **argv)
 	n = make_probe(pkt, 0, 5, WIRE_PROBE_BYE);
 	bad |= write_seed("probe_bye", pkt, n);
 
-	n = make_hs(pkt, 0, hs_key);
+	n = make_hs(pkt, 0, 0, hs_key);
 	bad |= write_seed("hs_init", pkt, n);
-	n = make_hs(pkt, 1, hs_key);
+	n = make_hs(pkt, 0, 1, hs_key);
+	bad |= write_seed("hs_init_cookie", pkt, n);
+	n = make_hs(pkt, 1, 0, hs_key);
 	bad |= write_seed("hs_resp", pkt, n);
+	n = make_cookie(pkt, hs_key);
+	bad |= write_seed("hs_cookie", pkt, n);
+	/* Malformed: a cookie packet one byte short, and one an init's length. */
+	bad |= write_seed("hs_cookie_short", pkt, n - 1);
+	memset(pkt + n, 0, WIRE_HS_LEN - n);
+	bad |= write_seed("hs_cookie_long", pkt, WIRE_HS_LEN);
 
 	{
 		struct wire_parity h = {

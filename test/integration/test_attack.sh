@@ -3,11 +3,15 @@
 # three link ports from a stranger's address, and the edge's from the hub's
 # own addresses (spoofed: the edge's sockets are connected), with random
 # datagrams, headers cut short, captured packets with bad tags, replays of
-# captured packets, oversized datagrams and handshake inits with a wrong MAC.
+# captured packets, oversized datagrams, handshake inits with a wrong MAC
+# and the edge's captured handshake inits as they were.
 # Asserts: both braidd alive; no injected payload delivered; the real stream
 # loses nothing either way; every bogus packet is in one of braidd's
-# bad-input counters (or the kernel's drop count for the socket); and the
-# hub sends the stranger no more bytes than the stranger sent it.
+# bad-input counters, hs_cookie (an init answered with a cookie, nothing
+# kept) or hs_ratelimited (the kernel's drop count for the socket aside);
+# the hub sends the stranger no more bytes than the stranger sent it, and
+# answers it no more often than its rate limit allows (a burst of 5, then
+# 20 a second).
 #
 # Then a second bond (ports 19400..19424), its hub on two workers with a
 # fourth link the edge does not use, worker 1's with l2: braid-attack floods
@@ -64,7 +68,8 @@ sleep 1
 # What braidd counts as bad input, and the kernel's drops on its sockets.
 bad_count() {
 	ctl "$1" stats --json | jq '.bond.malformed + .bond.auth_fail + .bond.replayed + .bond.wrong_link +
-		.bond.oversize + .bond.no_session + ([.workers[].rx_nobufs] | add) +
+		.bond.oversize + .bond.no_session + .bond.hs_cookie + .bond.hs_ratelimited +
+		([.workers[].rx_nobufs] | add) +
 		.prefilter.version + .prefilter.type + .prefilter.length + .prefilter.session +
 		.prefilter.share_full'
 }
@@ -84,6 +89,8 @@ b0_hub=$(bad_count hub)
 b0_edge=$(bad_count edge)
 d0_hub=$(hub_drops)
 d0_edge=$(edge_drops)
+rl0=$(ctl hub stats --json | jq .bond.hs_ratelimited)
+t0=$(date +%s%N)
 
 "$B/braid-attack" flood --to "$HUB_PORTS" --rate 3000 --duration 4 --replay "$TMP/to-hub.cap" \
 	--json "$TMP/flood-hub.json" 2>"$TMP/flood-hub.log" &
@@ -91,6 +98,7 @@ F1=$!
 "$B/braid-attack" flood --to "$EDGE_PORTS" --rate 3000 --duration 4 --replay "$TMP/to-edge.cap" \
 	--spoof "$HUB_PORTS" --json "$TMP/flood-edge.json" 2>"$TMP/flood-edge.log"
 wait "$F1"
+t1=$(date +%s%N)
 sleep 0.5
 log "to the hub: $(cat "$TMP/flood-hub.log")"
 log "to the edge: $(cat "$TMP/flood-edge.log")"
@@ -113,7 +121,8 @@ for side in hub edge; do
 	[ "$sent" -gt 10000 ] || fail "$side: only $sent bogus packets sent"
 	[ $((counted + dropped)) -eq "$sent" ] &&
 		pass "$side: all $sent bogus packets counted ($(ctl $side stats --json |
-			jq -c '.bond | {malformed, auth_fail, replayed, wrong_link, oversize, no_session}'),
+			jq -c '.bond | {malformed, auth_fail, replayed, wrong_link, oversize, no_session,
+				hs_cookie, hs_ratelimited}'),
 			prefilter $(ctl $side stats --json | jq -c .prefilter))" ||
 		fail "$side: $sent bogus packets sent, $counted counted, $dropped dropped by the kernel"
 done
@@ -121,6 +130,20 @@ r=$(jq '.received_bytes' "$TMP/flood-hub.json")
 s=$(jq '.sent_bytes' "$TMP/flood-hub.json")
 [ "$r" -le "$s" ] && pass "the hub sent the stranger $r bytes for $s" ||
 	fail "the hub sent the stranger $r bytes for $s: an amplifier"
+# The stranger replayed real inits far above 20 a second: the hub answered
+# at most its bucket's worth over the flood (plus a second of slack for the
+# last answers and the clock reads) and counted the rest.
+n_inits=$(jq '.sent.hsreplay // 0' "$TMP/flood-hub.json")
+answers=$(jq '.received_pkts' "$TMP/flood-hub.json")
+refused=$(( $(ctl hub stats --json | jq .bond.hs_ratelimited) - rl0 ))
+limit=$(( 5 + 20 * ((t1 - t0) / 1000000000 + 2) ))
+log "hub: $n_inits captured inits replayed, $answers answers, $refused refused over the rate"
+[ "$n_inits" -gt 200 ] || fail "only $n_inits captured inits replayed"
+[ "$answers" -le "$limit" ] && pass "the hub answered the stranger $answers times (at most $limit)" ||
+	fail "the hub answered the stranger $answers times, over its rate limit ($limit)"
+[ "$refused" -gt 0 ] && [ "$refused" -ge $((n_inits - answers - $(hub_drops) + d0_hub)) ] &&
+	pass "hs_ratelimited counted $refused refused answers" ||
+	fail "hs_ratelimited counted $refused refused answers for $n_inits inits, $answers answered"
 
 wait "$SEND"
 kill -TERM "$RECV" 2>/dev/null

@@ -218,13 +218,6 @@ static void io_random(void *ctx, void *buf, size_t len)
 	}
 }
 
-static uint64_t io_realtime_ns(void *ctx)
-{
-	struct side *sd = ctx;
-
-	return 1700000000ull * NS_PER_S + sd->h->now;
-}
-
 /* --- running ---------------------------------------------------------------- */
 
 static void addr_set(union braid_addr *a, unsigned port)
@@ -264,7 +257,6 @@ static struct harness *harness_new(uint64_t delay0, uint64_t delay1, uint64_t bu
 			.tx_send = io_tx_send,
 			.deliver = io_deliver,
 			.random = io_random,
-			.realtime_ns = io_realtime_ns,
 		};
 
 		sd->h = h;

@@ -308,10 +308,12 @@ static void make_hs(uint8_t pkt[WIRE_HS_LEN], uint8_t type)
 	const struct wire_outer o = {
 		.version = BRAID_WIRE_VERSION, .type = type, .session = 7, .counter = 0,
 	};
-	struct wire_hs hs = { .time_ns = 1234567890 };
+	struct wire_hs hs;
 
 	for (int i = 0; i < WIRE_HS_NONCE_LEN; i++)
 		hs.nonce[i] = (uint8_t)(0xc0 ^ i);
+	for (int i = 0; i < WIRE_HS_COOKIE_LEN; i++)
+		hs.cookie[i] = type == WIRE_HS_INIT ? (uint8_t)(0x5a + i) : 0;
 	wire_put_outer(pkt, &o);
 	wire_put_hs(pkt + WIRE_OUTER_LEN, &hs);
 }
@@ -364,6 +366,54 @@ START_TEST(hs_mac_bind)
 }
 END_TEST
 
+static void make_cookie(uint8_t pkt[WIRE_HS_COOKIE_PKT_LEN])
+{
+	const struct wire_outer o = {
+		.version = BRAID_WIRE_VERSION, .type = WIRE_HS_COOKIE, .session = 7,
+	};
+	struct wire_hs_cookie ck;
+
+	for (int i = 0; i < WIRE_HS_COOKIE_LEN; i++)
+		ck.cookie[i] = (uint8_t)(0xa0 + i);
+	wire_put_outer(pkt, &o);
+	wire_put_hs_cookie(pkt + WIRE_OUTER_LEN, &ck);
+}
+
+/* HS_COOKIE: a shorter body, the same MAC, bound to the init's nonce. Its
+ * length is the type's: neither an init's length nor any other verifies. */
+START_TEST(hs_mac_cookie)
+{
+	uint8_t hs_key[32], orig[WIRE_HS_COOKIE_PKT_LEN], pkt[WIRE_HS_LEN], bind[32];
+
+	crypto_derive_hs_key(key_a, hs_key);
+	memset(bind, 0x77, sizeof(bind));
+	make_cookie(orig);
+	ck_assert_uint_eq(crypto_hs_seal(hs_key, orig, bind), WIRE_HS_COOKIE_PKT_LEN);
+	ck_assert_uint_eq(WIRE_HS_COOKIE_PKT_LEN, 48);
+	ck_assert_int_eq(crypto_hs_verify(hs_key, orig, WIRE_HS_COOKIE_PKT_LEN, bind), 0);
+	ck_assert_int_eq(crypto_hs_verify(hs_key, orig, WIRE_HS_COOKIE_PKT_LEN, NULL), -EBADMSG);
+	for (size_t i = 0; i < WIRE_HS_COOKIE_PKT_LEN; i++) {
+		memcpy(pkt, orig, WIRE_HS_COOKIE_PKT_LEN);
+		pkt[i] ^= 0x10;
+		if (crypto_hs_verify(hs_key, pkt, WIRE_HS_COOKIE_PKT_LEN, bind) != -EBADMSG)
+			ck_abort_msg("tampered cookie byte %zu accepted", i);
+	}
+	memcpy(pkt, orig, WIRE_HS_COOKIE_PKT_LEN);
+	memset(pkt + WIRE_HS_COOKIE_PKT_LEN, 0, WIRE_HS_LEN - WIRE_HS_COOKIE_PKT_LEN);
+	ck_assert_int_eq(crypto_hs_verify(hs_key, pkt, WIRE_HS_COOKIE_PKT_LEN - 1, bind), -EBADMSG);
+	ck_assert_int_eq(crypto_hs_verify(hs_key, pkt, WIRE_HS_COOKIE_PKT_LEN + 1, bind), -EBADMSG);
+	ck_assert_int_eq(crypto_hs_verify(hs_key, pkt, WIRE_HS_LEN, bind), -EBADMSG);
+	ck_assert_int_eq(crypto_hs_verify(hs_key, pkt, WIRE_MIN_LEN - 1, bind), -EBADMSG);
+	/* An init's MAC over a cookie packet's first bytes: the type byte
+	 * differs, so one can never pass for the other. */
+	make_hs(pkt, WIRE_HS_INIT);
+	crypto_hs_seal(hs_key, pkt, NULL);
+	pkt[1] = WIRE_HS_COOKIE;
+	ck_assert_int_eq(crypto_hs_verify(hs_key, pkt, WIRE_HS_LEN, NULL), -EBADMSG);
+	ck_assert_int_eq(crypto_hs_verify(hs_key, pkt, WIRE_HS_COOKIE_PKT_LEN, NULL), -EBADMSG);
+}
+END_TEST
+
 START_TEST(hs_mac_matches_reference)
 {
 	uint8_t hs_key[32], pkt[WIRE_HS_LEN], bind[32], want[16];
@@ -379,6 +429,15 @@ START_TEST(hs_mac_matches_reference)
 	crypto_generichash_update(&st, bind, 32);
 	crypto_generichash_final(&st, want, 16);
 	ck_assert_mem_eq(pkt + WIRE_OUTER_LEN + WIRE_HS_BODY_LEN, want, 16);
+
+	/* HS_COOKIE: outer header and cookie, then the bind. */
+	make_cookie(pkt);
+	crypto_hs_seal(hs_key, pkt, bind);
+	crypto_generichash_init(&st, hs_key, 32, 16);
+	crypto_generichash_update(&st, pkt, WIRE_OUTER_LEN + WIRE_HS_COOKIE_LEN);
+	crypto_generichash_update(&st, bind, 32);
+	crypto_generichash_final(&st, want, 16);
+	ck_assert_mem_eq(pkt + WIRE_OUTER_LEN + WIRE_HS_COOKIE_LEN, want, 16);
 }
 END_TEST
 
@@ -597,6 +656,7 @@ static Suite *crypto_suite(void)
 	tcase_add_checked_fixture(tc, crypto_setup, crypto_teardown);
 	tcase_add_test(tc, hs_mac_verify_and_tamper);
 	tcase_add_test(tc, hs_mac_bind);
+	tcase_add_test(tc, hs_mac_cookie);
 	tcase_add_test(tc, hs_mac_matches_reference);
 	suite_add_tcase(s, tc);
 

@@ -384,14 +384,6 @@ static void io_random(void *ctx, void *buf, size_t len)
 	}
 }
 
-static uint64_t io_realtime_ns(void *ctx)
-{
-	struct side *sd = ctx;
-
-	/* A fixed wall clock that only moves forward with the virtual one. */
-	return 1700000000ull * NS_PER_S + sd->h->now;
-}
-
 /* --- running ---------------------------------------------------------------- */
 
 static void addr_set(union braid_addr *a, unsigned port)
@@ -434,7 +426,6 @@ static struct harness *harness_new(const struct scenario *sc)
 			.tx_send = io_tx_send,
 			.deliver = io_deliver,
 			.random = io_random,
-			.realtime_ns = io_realtime_ns,
 		};
 
 		sd->h = h;

@@ -48,6 +48,8 @@ static void make_outer(uint8_t *pkt, uint8_t type)
 
 static size_t valid_len(uint8_t type)
 {
+	if (type == WIRE_HS_COOKIE)
+		return WIRE_HS_COOKIE_PKT_LEN;
 	return (type == WIRE_HS_INIT || type == WIRE_HS_RESP) ? WIRE_HS_LEN : 100;
 }
 
@@ -233,18 +235,25 @@ END_TEST
 
 START_TEST(put_hs_layout)
 {
-	struct wire_hs hs = { .time_ns = 0x0102030405060708ULL };
+	struct wire_hs hs;
+	struct wire_hs_cookie ck;
 	uint8_t want[WIRE_HS_BODY_LEN] = { 0 };
 	uint8_t buf[WIRE_HS_BODY_LEN + 1];
 
 	for (int i = 0; i < WIRE_HS_NONCE_LEN; i++)
 		hs.nonce[i] = want[i] = (uint8_t)(0x80 + i);
-	for (int i = 0; i < 8; i++)
-		want[32 + i] = (uint8_t)(i + 1);
+	for (int i = 0; i < WIRE_HS_COOKIE_LEN; i++)
+		hs.cookie[i] = want[32 + i] = ck.cookie[i] = (uint8_t)(i + 1);
 	memset(buf, 0xee, sizeof(buf));
 	ck_assert_uint_eq(wire_put_hs(buf, &hs), 48);
 	ck_assert_mem_eq(buf, want, sizeof(want));
 	ck_assert_uint_eq(buf[WIRE_HS_BODY_LEN], 0xee);
+
+	/* HS_COOKIE's body is the cookie alone. */
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_hs_cookie(buf, &ck), 16);
+	ck_assert_mem_eq(buf, want + 32, WIRE_HS_COOKIE_LEN);
+	ck_assert_uint_eq(buf[WIRE_HS_COOKIE_LEN], 0xee);
 }
 END_TEST
 
@@ -328,18 +337,37 @@ END_TEST
 
 START_TEST(hs_roundtrip)
 {
-	struct wire_hs in = { .time_ns = 1700000000123456789ULL }, out;
+	struct wire_hs in, out;
 	uint8_t buf[WIRE_HS_BODY_LEN];
 	uint8_t *p;
 
 	for (int i = 0; i < WIRE_HS_NONCE_LEN; i++)
 		in.nonce[i] = (uint8_t)(i * 7 + 1);
+	for (int i = 0; i < WIRE_HS_COOKIE_LEN; i++)
+		in.cookie[i] = (uint8_t)(0xf0 ^ i);
 	ck_assert_uint_eq(wire_put_hs(buf, &in), WIRE_HS_BODY_LEN);
 	p = exact_copy(buf, sizeof(buf));
 	memset(&out, 0x55, sizeof(out));
 	ck_assert_int_eq(wire_parse_hs(p, sizeof(buf), &out), 0);
 	ck_assert_mem_eq(out.nonce, in.nonce, WIRE_HS_NONCE_LEN);
-	ck_assert_uint_eq(out.time_ns, in.time_ns);
+	ck_assert_mem_eq(out.cookie, in.cookie, WIRE_HS_COOKIE_LEN);
+	free(p);
+}
+END_TEST
+
+START_TEST(hs_cookie_roundtrip)
+{
+	struct wire_hs_cookie in, out;
+	uint8_t buf[WIRE_HS_COOKIE_LEN];
+	uint8_t *p;
+
+	for (int i = 0; i < WIRE_HS_COOKIE_LEN; i++)
+		in.cookie[i] = (uint8_t)(i * 13 + 5);
+	ck_assert_uint_eq(wire_put_hs_cookie(buf, &in), WIRE_HS_COOKIE_LEN);
+	p = exact_copy(buf, sizeof(buf));
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(wire_parse_hs_cookie(p, sizeof(buf), &out), 0);
+	ck_assert_mem_eq(out.cookie, in.cookie, WIRE_HS_COOKIE_LEN);
 	free(p);
 }
 END_TEST
@@ -386,7 +414,7 @@ END_TEST
 
 START_TEST(outer_bad_types)
 {
-	static const uint8_t types[] = { 0, WIRE_TYPE_MAX + 1, 9, 0x80, 255 };
+	static const uint8_t types[] = { 0, WIRE_TYPE_MAX + 1, 10, 0x80, 255 };
 	uint8_t pkt[BRAID_PKT_MAX];
 
 	for (size_t i = 0; i < sizeof(types); i++) {
@@ -421,6 +449,14 @@ START_TEST(outer_hs_length_exact)
 		ck_assert_int_eq(parse_outer_exact(pkt, WIRE_MIN_LEN), -EMSGSIZE);
 		ck_assert_int_eq(parse_outer_exact(pkt, BRAID_PKT_MAX), -EMSGSIZE);
 	}
+	/* HS_COOKIE is held to its own, shorter, length. */
+	make_outer(pkt, WIRE_HS_COOKIE);
+	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_COOKIE_PKT_LEN), 0);
+	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_COOKIE_PKT_LEN - 1), -EMSGSIZE);
+	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_COOKIE_PKT_LEN + 1), -EMSGSIZE);
+	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_LEN), -EMSGSIZE);
+	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_MIN_LEN), -EMSGSIZE);
+	ck_assert_int_eq(parse_outer_exact(pkt, BRAID_PKT_MAX), -EMSGSIZE);
 	/* Other types are not held to the handshake length. */
 	make_outer(pkt, WIRE_DATA);
 	ck_assert_int_eq(parse_outer_exact(pkt, WIRE_HS_LEN - 1), 0);
@@ -681,16 +717,21 @@ START_TEST(hs_wrong_lengths)
 }
 END_TEST
 
-/* Any non-zero byte of the 8 reserved bytes is refused. */
-START_TEST(hs_reserved_nonzero)
+/* The cookie body: exactly 16 bytes, truncated or long refused (from an
+ * exact-size copy, so a read past the end is ASan's to see). */
+START_TEST(hs_cookie_wrong_lengths)
 {
-	const struct wire_hs in = { .time_ns = 5 };
-	struct wire_hs out;
-	uint8_t buf[WIRE_HS_BODY_LEN];
+	static const size_t bad[] = { 0, 1, 8, 15, 17, 32, WIRE_HS_BODY_LEN, WIRE_HS_COOKIE_PKT_LEN };
+	uint8_t buf[64] = { 0 };
+	struct wire_hs_cookie ck;
 
-	wire_put_hs(buf, &in);
-	buf[40 + _i] = 0x01;
-	ck_assert_int_eq(wire_parse_hs(buf, sizeof(buf), &out), -EBADMSG);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *p = exact_copy(buf, bad[i]);
+
+		ck_assert_int_eq(wire_parse_hs_cookie(p, bad[i], &ck), -EMSGSIZE);
+		free(p);
+	}
+	ck_assert_int_eq(wire_parse_hs_cookie(buf, WIRE_HS_COOKIE_LEN, &ck), 0);
 }
 END_TEST
 
@@ -722,6 +763,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, data_roundtrip);
 	tcase_add_loop_test(tc, probe_roundtrip, 0, 2);
 	tcase_add_test(tc, hs_roundtrip);
+	tcase_add_test(tc, hs_cookie_roundtrip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("malformed");
@@ -740,7 +782,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, probe_pad_nonzero);
 	tcase_add_test(tc, probe_bye_flag);
 	tcase_add_test(tc, hs_wrong_lengths);
-	tcase_add_loop_test(tc, hs_reserved_nonzero, 0, 8);
+	tcase_add_test(tc, hs_cookie_wrong_lengths);
 	suite_add_tcase(s, tc);
 	return s;
 }
