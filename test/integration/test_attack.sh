@@ -193,10 +193,13 @@ local_start SEND send2 "$B/braid-bench" send --to 127.0.0.1:19400 --rate "$RATE"
 [ -s "$TMP/to-hub2.cap" ] || fail "capture on the second bond: $(cat "$TMP/cap3.log")"
 sleep 0.5
 
-# Everything the flood can end in. rx_nobufs is left out: a datagram the
-# kernel had no buffer for stays in its socket for the next receive.
+# Everything the flood can end in (a bad-tag copy of another link's packet
+# is wrong_link: its counter names the link it was sent on). rx_nobufs is
+# left out: a datagram the kernel had no buffer for stays in its socket for
+# the next receive.
 flood_count() {
 	ctl hub stats --json | jq '.bond.malformed + .bond.auth_fail + .bond.replayed +
+		.bond.wrong_link + .bond.hs_cookie + .bond.hs_ratelimited +
 		.bond.oversize + .bond.no_session + .prefilter.version + .prefilter.type +
 		.prefilter.length + .prefilter.session + .prefilter.share_full +
 		([.workers[].ring_full] | add)'

@@ -57,6 +57,7 @@ static const struct pf_case hub_cases[] = {
 	{ 100, V, WIRE_TYPE_MAX + 1, 0, SA, PF_TYPE },
 	{ 100, V, 0xff, 0, SA, PF_TYPE },
 	{ WIRE_HS_LEN, V, WIRE_HS_RESP, 0, SA, PF_TYPE },
+	{ WIRE_HS_COOKIE_PKT_LEN, V, WIRE_HS_COOKIE, 0, SB, PF_TYPE },
 	/* DATA: outer header, inner header and tag at least. */
 	{ SEALED(WIRE_DATA_HDR_LEN) - 1, V, WIRE_DATA, 0, SA, PF_LENGTH },
 	{ SEALED(WIRE_DATA_HDR_LEN), V, WIRE_DATA, 0, SA, PF_PASS },
@@ -99,6 +100,12 @@ static const struct pf_case edge_cases[] = {
 	{ WIRE_HS_LEN, V, WIRE_HS_RESP, 0, SA, PF_PASS },
 	{ WIRE_HS_LEN, V, WIRE_HS_RESP, 0, SC, PF_SESSION },
 	{ WIRE_HS_LEN + 1, V, WIRE_HS_RESP, 0, SB, PF_LENGTH },
+	/* HS_COOKIE: the hub's answer to an init without a cookie, under the
+	 * session that init named; exact size. */
+	{ WIRE_HS_COOKIE_PKT_LEN, V, WIRE_HS_COOKIE, 0, SB, PF_PASS },
+	{ WIRE_HS_COOKIE_PKT_LEN, V, WIRE_HS_COOKIE, 0, SC, PF_SESSION },
+	{ WIRE_HS_COOKIE_PKT_LEN - 1, V, WIRE_HS_COOKIE, 0, SB, PF_LENGTH },
+	{ WIRE_HS_COOKIE_PKT_LEN + 1, V, WIRE_HS_COOKIE, 0, SB, PF_LENGTH },
 	{ 200, V, WIRE_DATA, 0, SA, PF_PASS },
 	{ 200, V, WIRE_DATA, 0, SC, PF_SESSION },
 };
