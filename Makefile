@@ -8,6 +8,7 @@
 #                   (kernel vs DPDK), FEC (JSON + PNG out)
 #   make SANITIZE=address,undefined check   the same tests under ASan + UBSan
 #   make soak       ten minutes of traffic with loss and link churn (SOAK_SECONDS)
+#   make check-repeat N=5   .ci/run on N fresh clones of HEAD in a row, each timed
 #
 #   make install    braidd, braid-linkem, braid-bench, the systemd unit, man pages and
 #                   example configs, under PREFIX (default /usr/local) and DESTDIR
@@ -180,6 +181,12 @@ check: deps
 test: all
 	@scripts/run-tests.sh $(B) $(SIM_SEEDS)
 
+# .ci/run on N fresh clones of HEAD, one after another: what a flaky test
+# needs to show itself. Not part of check.
+N ?= 5
+check-repeat:
+	@scripts/check-repeat.sh $(N)
+
 unit: $(UNIT_BIN)
 	@scripts/run-tests.sh $(B) 0 unit
 
@@ -252,6 +259,6 @@ install: $(BRAIDD) $(INSTALL_TOOLS)
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test unit demo bench bench-scenarios bench-latency bench-tcp bench-deps fuzz soak install clean
+.PHONY: all deps check check-repeat test unit demo bench bench-scenarios bench-latency bench-tcp bench-deps fuzz soak install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
