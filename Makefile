@@ -8,6 +8,7 @@
 #                   (kernel vs DPDK), FEC (JSON + PNG out)
 #   make SANITIZE=address,undefined check   the same tests under ASan + UBSan
 #   make soak       ten minutes of traffic with loss and link churn (SOAK_SECONDS)
+#   make bench-flap link health at 5% and 20% loss, and blackout detection
 #   make check-repeat N=5   .ci/run on N fresh clones of HEAD in a row, each timed
 #
 #   make install    braidd, braid-linkem, braid-bench, the systemd unit, man pages and
@@ -219,6 +220,13 @@ bench-tcp: bench-deps
 	$(MAKE) --no-print-directory all
 	@scripts/bench-tcp.sh $(B)
 
+# Link health over lossy links with real processes: down events at 5% and
+# 20% loss for 60 s (FLAP_SECONDS), and how soon a dark link leaves the
+# schedule. Writes bench-results/flap.json.
+bench-flap: bench-deps
+	$(MAKE) --no-print-directory all
+	@scripts/bench-flap.sh $(B)
+
 # Ten minutes (SOAK_SECONDS) of traffic with loss and link churn: memory
 # flat, counters balanced. Not part of check.
 soak: deps
@@ -259,6 +267,6 @@ install: $(BRAIDD) $(INSTALL_TOOLS)
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check check-repeat test unit demo bench bench-scenarios bench-latency bench-tcp bench-deps fuzz soak install clean
+.PHONY: all deps check check-repeat test unit demo bench bench-flap bench-scenarios bench-latency bench-tcp bench-deps fuzz soak install clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
