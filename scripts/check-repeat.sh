@@ -2,7 +2,8 @@
 # Runs .ci/run on N fresh clones of this repository's HEAD, one after the
 # other, each started right after the last (a flaky test shows itself here,
 # not in one lucky run). Prints each run's result and time, and a closing
-# line "N passed, N failed". Logs stay in the printed directory.
+# line "N passed, N failed". Logs stay in the printed directory, with a
+# failed run's test logs.
 #   scripts/check-repeat.sh [N]      (make check-repeat N=5)
 set -u
 n=${1:-5}
@@ -22,7 +23,12 @@ for i in $(seq 1 "$n"); do
 	printf '  run %d: %s in %d s (%s)\n' "$i" "$verdict" $(($(date +%s) - t0)) \
 		"$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$dir/run$i.log" | tr '\n' ';')"
 	[ "$verdict" = FAIL ] && grep -E '^failed:|FAIL' "$dir/run$i.log" | head -n 10 | sed 's/^/      /'
-	# What a run built and left behind is not needed by the next.
+	# What a run built is not needed by the next; a failed run's test
+	# logs are kept (the run log shows only their last lines).
+	if [ "$verdict" = FAIL ]; then
+		mkdir -p "$dir/logs$i"
+		cp -r "$dir/clone$i"/build*/test-logs "$dir/logs$i/" 2>/dev/null
+	fi
 	rm -rf "$dir/clone$i"
 done
 echo "$pass passed, $fail failed"
