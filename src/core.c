@@ -1124,17 +1124,19 @@ static void nack_by_age(struct core *c)
  * answers about as soon. (A slower link costs more budget than the path
  * diversity wins back: measured in braid-sim's nack scenario.)
  * BRAID_MAX_LINKS if no link is up. */
-static unsigned nack_link(const struct core *c, unsigned round)
+static unsigned nack_link(const struct core *c, unsigned best, unsigned round)
 {
-	unsigned best = fastest_link(c, BRAID_MAX_LINKS), alt = BRAID_MAX_LINKS;
+	unsigned alt = BRAID_MAX_LINKS;
+	uint64_t near;
 
 	if (best == BRAID_MAX_LINKS || round % 2 == 0)
 		return best;
+	near = c->link[best].srtt_ns + c->link[best].srtt_ns / 4 + 2 * NS_PER_MS;
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		const struct core_link *lk = &c->link[id];
 
 		if (id == best || !lk->present || !lk->has_remote || lk->state != LINK_UP ||
-		    !lk->have_rtt || lk->srtt_ns > c->link[best].srtt_ns + c->link[best].srtt_ns / 4 + 2 * NS_PER_MS)
+		    !lk->have_rtt || lk->srtt_ns > near)
 			continue;
 		if (alt == BRAID_MAX_LINKS || lk->srtt_ns < c->link[alt].srtt_ns)
 			alt = id;
@@ -1143,12 +1145,11 @@ static unsigned nack_link(const struct core *c, unsigned round)
 }
 
 /* How long an answer to an ask sent on link `via` takes: the ask's half of
- * that link's round trip, the answer's half of the fastest link's (the
- * peer answers there), and four times the larger variance and 1 ms of
+ * that link's round trip, the answer's half of the fastest link's (`best`:
+ * the peer answers there), and four times the larger variance and 1 ms of
  * slack; nack_round_trip() for the fastest link itself. */
-static uint64_t nack_answer_ns(const struct core *c, unsigned via)
+static uint64_t nack_answer_ns(const struct core *c, unsigned best, unsigned via)
 {
-	unsigned best = fastest_link(c, BRAID_MAX_LINKS);
 	const struct core_link *a, *b;
 
 	if (via == BRAID_MAX_LINKS || best == BRAID_MAX_LINKS || via == best)
@@ -1157,6 +1158,15 @@ static uint64_t nack_answer_ns(const struct core *c, unsigned via)
 	b = &c->link[best];
 	return a->srtt_ns / 2 + b->srtt_ns / 2 + 4 * max_u64(a->rttvar_ns, b->rttvar_ns) +
 	       NS_PER_MS;
+}
+
+/* True if the head of either NACK ring is due at now. */
+static bool nack_due(const struct core *c)
+{
+	for (unsigned i = 0; i < 2; i++)
+		if (c->nackq[i].len && c->nackq[i].e[c->nackq[i].head].due <= c->now)
+			return true;
+	return false;
 }
 
 static void send_nack(struct core *c, const struct wire_nack *nk, unsigned id)
@@ -1183,14 +1193,21 @@ static void send_nack(struct core *c, const struct wire_nack *nk, unsigned id)
 static void nack_flush(struct core *c)
 {
 	struct wire_nack nk[2];
-	unsigned via[2];
+	unsigned best, via[2];
 	uint64_t ans[2];
 
 	nack_by_age(c);
+	/* Runs after every packet received: the links are looked at only
+	 * when an ask is due. */
+	if (!nack_due(c)) {
+		nack_wake(c);
+		return;
+	}
+	best = c->p.nack ? fastest_link(c, BRAID_MAX_LINKS) : BRAID_MAX_LINKS;
 	for (unsigned i = 0; i < 2; i++) {
 		nk[i].count = 0;
-		via[i] = c->p.nack ? nack_link(c, i) : BRAID_MAX_LINKS;
-		ans[i] = nack_answer_ns(c, via[i]);
+		via[i] = nack_link(c, best, i);
+		ans[i] = nack_answer_ns(c, best, via[i]);
 	}
 	for (;;) {
 		struct wire_nack *b;
