@@ -15,7 +15,9 @@
  *
  * Only usable links (present, live, weight > 0) are visited. Every other link
  * is skipped with its credit cleared, so an idle link cannot bank credit and
- * burst when it returns. */
+ * burst when it returns. The earliest-arrival rule (arrival.c) hands DWRR
+ * its ties: a pick may be among some of the usable links only, and the
+ * others are passed over as if unusable. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,35 +39,37 @@
  * instead of spinning. */
 #define SCHED_ROUNDS_MAX ((SCHED_PKT_MAX + SCHED_QUANTUM - 1) / SCHED_QUANTUM + 2)
 
-static bool link_usable(const struct sched_link *l)
+/* Link id takes part in this pick: usable and among the links the caller
+ * lets DWRR choose from (a bit per id; SCHED_ALL for all). */
+static bool link_usable(const struct sched *s, unsigned id, uint32_t among)
 {
-	return l->present && l->live && l->weight > 0;
+	return sched_link_usable(&s->link[id]) && (among >> id & 1);
 }
 
-/* The lightest weight among the usable links (1 if none is). */
-static uint32_t weight_min(const struct sched *s)
+/* The lightest weight among the links taking part (1 if none is). */
+static uint32_t weight_min(const struct sched *s, uint32_t among)
 {
 	uint32_t w = 0;
 
 	for (unsigned i = 0; i < SCHED_MAX_LINKS; i++)
-		if (link_usable(&s->link[i]) && (w == 0 || s->link[i].weight < w))
+		if (link_usable(s, i, among) && (w == 0 || s->link[i].weight < w))
 			w = s->link[i].weight;
 	return w ? w : 1;
 }
 
-static int64_t link_quantum(const struct sched *s, const struct sched_link *l)
+static int64_t link_quantum(const struct sched *s, const struct sched_link *l, uint32_t among)
 {
-	return (int64_t)l->weight * SCHED_QUANTUM / weight_min(s);
+	return (int64_t)l->weight * SCHED_QUANTUM / weight_min(s, among);
 }
 
-static int64_t link_cap(const struct sched *s, const struct sched_link *l)
+static int64_t link_cap(const struct sched *s, const struct sched_link *l, uint32_t among)
 {
-	return link_quantum(s, l) + SCHED_PKT_MAX;
+	return link_quantum(s, l, among) + SCHED_PKT_MAX;
 }
 
-static void link_visit(const struct sched *s, struct sched_link *l)
+static void link_visit(const struct sched *s, struct sched_link *l, uint32_t among)
 {
-	int64_t q = link_quantum(s, l);
+	int64_t q = link_quantum(s, l, among);
 
 	/* The deficit is in a public struct; treat anything negative as none
 	 * rather than letting it hold the link back forever. */
@@ -81,12 +85,12 @@ static bool link_covers(const struct sched_link *l, size_t len)
 	return l->deficit >= 0 && (uint64_t)l->deficit >= (uint64_t)len;
 }
 
-/* Moves the round robin to the next link and visits it if usable. */
-static void sched_advance(struct sched *s)
+/* Moves the round robin to the next link and visits it if it takes part. */
+static void sched_advance(struct sched *s, uint32_t among)
 {
 	s->cur = (s->cur + 1) % SCHED_MAX_LINKS;
-	if (link_usable(&s->link[s->cur]))
-		link_visit(s, &s->link[s->cur]);
+	if (link_usable(s, s->cur, among))
+		link_visit(s, &s->link[s->cur], among);
 }
 
 int sched_link_set_weight(struct sched *s, unsigned id, uint32_t weight)
@@ -104,12 +108,12 @@ int sched_link_set_weight(struct sched *s, unsigned id, uint32_t weight)
 	 * cannot go on sending at its old rate for a long while. */
 	if (weight == 0)
 		l->deficit = 0;
-	else if (l->deficit > link_cap(s, l))
-		l->deficit = link_cap(s, l);
+	else if (l->deficit > link_cap(s, l, SCHED_ALL))
+		l->deficit = link_cap(s, l, SCHED_ALL);
 	return 0;
 }
 
-unsigned sched_dwrr_pick(struct sched *s, size_t len, unsigned *out)
+unsigned sched_dwrr_pick(struct sched *s, size_t len, uint32_t among, unsigned *out)
 {
 	const unsigned steps_max = SCHED_ROUNDS_MAX * SCHED_MAX_LINKS;
 	bool any = false, fits = false;
@@ -117,9 +121,9 @@ unsigned sched_dwrr_pick(struct sched *s, size_t len, unsigned *out)
 	for (unsigned i = 0; i < SCHED_MAX_LINKS; i++) {
 		const struct sched_link *l = &s->link[i];
 
-		if (link_usable(l)) {
+		if (link_usable(s, i, among)) {
 			any = true;
-			if ((uint64_t)link_cap(s, l) >= (uint64_t)len)
+			if ((uint64_t)link_cap(s, l, among) >= (uint64_t)len)
 				fits = true;
 		}
 	}
@@ -139,7 +143,7 @@ unsigned sched_dwrr_pick(struct sched *s, size_t len, unsigned *out)
 		for (unsigned step = 0; step < steps_max; step++) {
 			struct sched_link *l = &s->link[s->cur];
 
-			if (link_usable(l)) {
+			if (link_usable(s, s->cur, among)) {
 				if (link_covers(l, len)) {
 					l->deficit -= (int64_t)len;
 					out[0] = s->cur;
@@ -148,7 +152,7 @@ unsigned sched_dwrr_pick(struct sched *s, size_t len, unsigned *out)
 			} else {
 				l->deficit = 0;
 			}
-			sched_advance(s);
+			sched_advance(s, among);
 		}
 		/* Not reached: a link whose cap covers len saves up enough
 		 * within SCHED_ROUNDS_MAX rounds. The bound is a backstop so
@@ -161,11 +165,11 @@ unsigned sched_dwrr_pick(struct sched *s, size_t len, unsigned *out)
 	 * link, which spends all its credit, and the round robin moves on so
 	 * that such packets rotate over the links rather than all landing on
 	 * one. */
-	while (!link_usable(&s->link[s->cur]))
-		sched_advance(s);
+	while (!link_usable(s, s->cur, among))
+		sched_advance(s, among);
 	out[0] = s->cur;
 	s->link[s->cur].deficit = 0;
-	sched_advance(s);
+	sched_advance(s, among);
 	return 1;
 }
 

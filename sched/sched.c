@@ -16,6 +16,11 @@ static const char *const sched_mode_names[] = {
 	[SCHED_FAILOVER]  = "failover",
 };
 
+static const char *const sched_algo_names[] = {
+	[SCHED_ARRIVAL] = "arrival",
+	[SCHED_DWRR]    = "dwrr",
+};
+
 void sched_init(struct sched *s, enum sched_mode mode)
 {
 	memset(s, 0, sizeof(*s));
@@ -26,6 +31,11 @@ void sched_init(struct sched *s, enum sched_mode mode)
 void sched_set_mode(struct sched *s, enum sched_mode mode)
 {
 	s->mode = mode;
+}
+
+void sched_set_algo(struct sched *s, enum sched_algo algo)
+{
+	s->algo = algo;
 }
 
 int sched_link_add(struct sched *s, unsigned id, uint32_t weight, uint32_t priority)
@@ -43,6 +53,7 @@ int sched_link_add(struct sched *s, unsigned id, uint32_t weight, uint32_t prior
 		.weight   = weight,
 		.priority = priority,
 		.deficit  = 0,
+		.rate_scale = 1024,
 	};
 	return 0;
 }
@@ -101,7 +112,7 @@ static unsigned pick_duplicate(const struct sched *s, unsigned *out, unsigned ma
 	return n;
 }
 
-unsigned sched_pick(struct sched *s, size_t len, unsigned *out, unsigned max)
+unsigned sched_pick(struct sched *s, size_t len, uint64_t now, unsigned *out, unsigned max)
 {
 	int best;
 
@@ -109,7 +120,9 @@ unsigned sched_pick(struct sched *s, size_t len, unsigned *out, unsigned max)
 		return 0;
 	switch (s->mode) {
 	case SCHED_AGGREGATE:
-		return sched_dwrr_pick(s, len, out);
+		if (s->algo == SCHED_ARRIVAL)
+			return sched_arrival_pick(s, len, now, out);
+		return sched_dwrr_pick(s, len, SCHED_ALL, out);
 	case SCHED_DUPLICATE:
 		return pick_duplicate(s, out, max);
 	case SCHED_FAILOVER:
@@ -142,4 +155,24 @@ const char *sched_mode_name(enum sched_mode mode)
 	if ((unsigned)mode >= sizeof(sched_mode_names) / sizeof(sched_mode_names[0]))
 		return "unknown";
 	return sched_mode_names[mode];
+}
+
+int sched_algo_parse(const char *str, enum sched_algo *algo)
+{
+	if (str == NULL || algo == NULL)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(sched_algo_names) / sizeof(sched_algo_names[0]); i++) {
+		if (strcmp(str, sched_algo_names[i]) == 0) {
+			*algo = (enum sched_algo)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *sched_algo_name(enum sched_algo algo)
+{
+	if ((unsigned)algo >= sizeof(sched_algo_names) / sizeof(sched_algo_names[0]))
+		return "unknown";
+	return sched_algo_names[algo];
 }

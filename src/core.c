@@ -1865,7 +1865,7 @@ void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len,
 	stat_add(c->st.app_rx_pkts, 1);
 	stat_add(c->st.app_rx_bytes, len);
 
-	n = sched_pick(&c->sched, len + DATA_OVERHEAD, ids, BRAID_MAX_LINKS);
+	n = sched_pick(&c->sched, len + DATA_OVERHEAD, now, ids, BRAID_MAX_LINKS);
 	if (n == 0) {
 		/* No link answers probes right now. Rather than drop, send on
 		 * every link we have an address for: one may still get through. */

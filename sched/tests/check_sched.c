@@ -59,7 +59,7 @@ static uint64_t run(struct sched *s, unsigned n, size_t lo, size_t hi, uint64_t 
 	for (unsigned i = 0; i < n; i++) {
 		size_t len = rng_size(lo, hi);
 		unsigned out[SCHED_MAX_LINKS];
-		unsigned got = sched_pick(s, len, out, SCHED_MAX_LINKS);
+		unsigned got = sched_pick(s, len, 0, out, SCHED_MAX_LINKS);
 		const struct sched_link *l;
 
 		if (got != 1 || out[0] >= SCHED_MAX_LINKS)
@@ -160,7 +160,7 @@ START_TEST(test_oversize_packet_terminates)
 	for (unsigned i = 0; i < 40; i++) {
 		unsigned out[SCHED_MAX_LINKS];
 
-		ck_assert_uint_eq(sched_pick(&s, sizes[i % 4], out, SCHED_MAX_LINKS), 1);
+		ck_assert_uint_eq(sched_pick(&s, sizes[i % 4], 0, out, SCHED_MAX_LINKS), 1);
 		ck_assert(out[0] == 3 || out[0] == 9);
 		seen[out[0]]++;
 		/* Nothing is banked while saving up for a packet that can
@@ -200,7 +200,7 @@ START_TEST(test_byte_accounting)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		unsigned out[SCHED_MAX_LINKS];
 
-		ck_assert_uint_eq(sched_pick(&s, 1000, out, SCHED_MAX_LINKS), 1);
+		ck_assert_uint_eq(sched_pick(&s, 1000, 0, out, SCHED_MAX_LINKS), 1);
 		ck_assert_uint_eq(out[0], want[i].link);
 		ck_assert_int_eq(s.link[out[0]].deficit, want[i].deficit);
 	}
@@ -226,7 +226,7 @@ START_TEST(test_credit_capped)
 		size_t len = rng_size(PKT_MIN, PKT_MAX);
 		unsigned out[SCHED_MAX_LINKS];
 
-		if (sched_pick(&s, len, out, SCHED_MAX_LINKS) != 1 || out[0] > 1)
+		if (sched_pick(&s, len, 0, out, SCHED_MAX_LINKS) != 1 || out[0] > 1)
 			ck_abort_msg("packet %u: bad pick", i);
 		if (s.link[1].deficit > cap)
 			ck_abort_msg("packet %u: credit %lld over the cap", i, (long long)s.link[1].deficit);
@@ -311,13 +311,13 @@ START_TEST(test_all_weight_zero_uses_best)
 	add_live(&s, 4, 0, 9);
 	add_live(&s, 6, 0, 2);
 	for (unsigned i = 0; i < 10; i++) {
-		ck_assert_uint_eq(sched_pick(&s, 1000, out, SCHED_MAX_LINKS), 1);
+		ck_assert_uint_eq(sched_pick(&s, 1000, 0, out, SCHED_MAX_LINKS), 1);
 		ck_assert_uint_eq(out[0], 6);
 	}
 	/* Once a link has a weight it carries everything. */
 	ck_assert_int_eq(sched_link_set_weight(&s, 4, 1), 0);
 	for (unsigned i = 0; i < 10; i++) {
-		ck_assert_uint_eq(sched_pick(&s, 1000, out, SCHED_MAX_LINKS), 1);
+		ck_assert_uint_eq(sched_pick(&s, 1000, 0, out, SCHED_MAX_LINKS), 1);
 		ck_assert_uint_eq(out[0], 4);
 	}
 }
@@ -392,7 +392,7 @@ START_TEST(test_del)
 	ck_assert_int_eq(sched_link_del(&s, 0), 0);
 	ck_assert_int_eq(sched_link_del(&s, 1), 0);
 	ck_assert_int_eq(sched_link_del(&s, 2), 0);
-	ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 0);
+	ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 0);
 }
 END_TEST
 
@@ -404,11 +404,11 @@ START_TEST(test_set_live)
 	sched_init(&s, SCHED_AGGREGATE);
 	ck_assert_int_eq(sched_link_add(&s, 5, 1, 0), 0);
 	ck_assert(!s.link[5].live);
-	ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 0);
+	ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 0);
 
 	ck_assert_int_eq(sched_link_set_live(&s, 5, true), 0);
 	for (unsigned i = 0; i < 100; i++) {
-		ck_assert_uint_eq(sched_pick(&s, 1400, out, SCHED_MAX_LINKS), 1);
+		ck_assert_uint_eq(sched_pick(&s, 1400, 0, out, SCHED_MAX_LINKS), 1);
 		ck_assert_uint_eq(out[0], 5);
 	}
 
@@ -418,7 +418,7 @@ START_TEST(test_set_live)
 	ck_assert_int_eq(s.link[5].deficit, 1000);
 	ck_assert_int_eq(sched_link_set_live(&s, 5, false), 0);
 	ck_assert_int_eq(s.link[5].deficit, 0);
-	ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 0);
+	ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 0);
 	s.link[5].deficit = 1000;
 	ck_assert_int_eq(sched_link_set_live(&s, 5, true), 0);
 	ck_assert_int_eq(s.link[5].deficit, 0);
@@ -445,7 +445,7 @@ START_TEST(test_failover_order)
 
 	ck_assert_int_eq(sched_best(&s), 1);
 	for (unsigned i = 0; i < 50; i++) {
-		ck_assert_uint_eq(sched_pick(&s, 1400, out, SCHED_MAX_LINKS), 1);
+		ck_assert_uint_eq(sched_pick(&s, 1400, 0, out, SCHED_MAX_LINKS), 1);
 		ck_assert_uint_eq(out[0], 1);
 	}
 
@@ -469,7 +469,7 @@ START_TEST(test_failover_order)
 
 		ck_assert_int_eq(sched_link_set_live(&s, steps[i].id, steps[i].live), 0);
 		ck_assert_int_eq(sched_best(&s), steps[i].want);
-		got = sched_pick(&s, 100, out, SCHED_MAX_LINKS);
+		got = sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS);
 		if (steps[i].want < 0) {
 			ck_assert_uint_eq(got, 0);
 		} else {
@@ -493,7 +493,7 @@ START_TEST(test_duplicate_all_live)
 	add_live(&s, 15, 2, 0);
 
 	memset(out, 0xff, sizeof(out));
-	ck_assert_uint_eq(sched_pick(&s, 1000, out, SCHED_MAX_LINKS), 4);
+	ck_assert_uint_eq(sched_pick(&s, 1000, 0, out, SCHED_MAX_LINKS), 4);
 	ck_assert_uint_eq(out[0], 0);
 	ck_assert_uint_eq(out[1], 9);
 	ck_assert_uint_eq(out[2], 12);
@@ -502,16 +502,16 @@ START_TEST(test_duplicate_all_live)
 
 	/* max bounds what is written. */
 	memset(out, 0xff, sizeof(out));
-	ck_assert_uint_eq(sched_pick(&s, 1000, out, 2), 2);
+	ck_assert_uint_eq(sched_pick(&s, 1000, 0, out, 2), 2);
 	ck_assert_uint_eq(out[0], 0);
 	ck_assert_uint_eq(out[1], 9);
 	ck_assert_uint_eq(out[2], 0xffffffffu);
-	ck_assert_uint_eq(sched_pick(&s, 1000, out, 0), 0);
-	ck_assert_uint_eq(sched_pick(&s, 1000, NULL, 4), 0);
+	ck_assert_uint_eq(sched_pick(&s, 1000, 0, out, 0), 0);
+	ck_assert_uint_eq(sched_pick(&s, 1000, 0, NULL, 4), 0);
 
 	ck_assert_int_eq(sched_link_set_live(&s, 9, false), 0);
 	ck_assert_int_eq(sched_link_set_live(&s, 4, true), 0);
-	ck_assert_uint_eq(sched_pick(&s, 1000, out, SCHED_MAX_LINKS), 4);
+	ck_assert_uint_eq(sched_pick(&s, 1000, 0, out, SCHED_MAX_LINKS), 4);
 	ck_assert_uint_eq(out[0], 0);
 	ck_assert_uint_eq(out[1], 4);
 	ck_assert_uint_eq(out[2], 12);
@@ -527,17 +527,17 @@ START_TEST(test_zero_live_returns_zero)
 
 	for (size_t m = 0; m < 3; m++) {
 		sched_init(&s, modes[m]);
-		ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 0);
+		ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 0);
 		for (unsigned i = 0; i < SCHED_MAX_LINKS; i++)
 			ck_assert_int_eq(sched_link_add(&s, i, 1 + i, i), 0);
-		ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 0);
-		ck_assert_uint_eq(sched_pick(&s, SIZE_MAX, out, SCHED_MAX_LINKS), 0);
+		ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 0);
+		ck_assert_uint_eq(sched_pick(&s, SIZE_MAX, 0, out, SCHED_MAX_LINKS), 0);
 		ck_assert_int_eq(sched_best(&s), -1);
 		/* Up and down again: still nothing. */
 		ck_assert_int_eq(sched_link_set_live(&s, 7, true), 0);
-		ck_assert_uint_ge(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 1);
+		ck_assert_uint_ge(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 1);
 		ck_assert_int_eq(sched_link_set_live(&s, 7, false), 0);
-		ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 0);
+		ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 0);
 	}
 }
 END_TEST
@@ -624,13 +624,13 @@ START_TEST(test_set_mode)
 	add_live(&s, 0, 1, 2);
 	add_live(&s, 1, 1, 1);
 	sched_set_mode(&s, SCHED_DUPLICATE);
-	ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 2);
+	ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 2);
 	sched_set_mode(&s, SCHED_FAILOVER);
-	ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 1);
+	ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 1);
 	ck_assert_uint_eq(out[0], 1);
 	/* A mode outside the enum carries nothing rather than guessing. */
 	sched_set_mode(&s, (enum sched_mode)7);
-	ck_assert_uint_eq(sched_pick(&s, 100, out, SCHED_MAX_LINKS), 0);
+	ck_assert_uint_eq(sched_pick(&s, 100, 0, out, SCHED_MAX_LINKS), 0);
 }
 END_TEST
 
