@@ -31,7 +31,7 @@
 
 /* Sizes and widths the key table relies on when it stores through offsets. */
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned is 32 bits");
-_Static_assert(SCHED_WEIGHT_MAX == 1000, "docs/config.md says weight is 1..1000");
+_Static_assert(SCHED_WEIGHT_MAX == 1000, "docs/config.md says weight is 0..1000");
 _Static_assert(FLOW_MAX == 1024, "max-flows' range text says 1..1024");
 
 enum section { SEC_NONE, SEC_BOND, SEC_APP, SEC_LINK, SEC_DPDK };
@@ -40,6 +40,7 @@ enum kind {
 	K_ROLE,		/* edge | hub */
 	K_PATH,		/* stored as written */
 	K_MODE,		/* sched_mode_parse() */
+	K_SCHED,	/* sched_algo_parse() */
 	K_DURATION,	/* uint64_t ns, bare number = ms */
 	K_BUSY,		/* unsigned us, bare number = us */
 	K_BOOL,
@@ -51,7 +52,8 @@ enum kind {
 	K_ADDR,		/* union braid_addr */
 	K_IFNAME,
 	K_FEC,		/* off | K:M | auto */
-	K_WEIGHT,	/* auto | 1..max */
+	K_WEIGHT,	/* auto | 0..max */
+	K_RATE,		/* auto | a rate in bit/s, stored as uint64_t bytes/s */
 	K_USER,		/* a user name */
 	K_DEST,		/* [udp://|tcp://|dpdk-tcp://]ADDR */
 	K_TEXT,		/* a string stored as written, up to max bytes */
@@ -88,6 +90,7 @@ static const struct key_def keys[] = {
 	{ "control",        SEC_BOND, K_PATH,     B(control_path),
 	  0, sizeof(((struct braid_config *)0)->control_path) - 1 },
 	{ "mode",           SEC_BOND, K_MODE,     B(mode) },
+	{ "scheduler",      SEC_BOND, K_SCHED,    B(scheduler) },
 	{ "latency",        SEC_BOND, K_DURATION, B(budget_ns),
 	  NS_PER_MS, 10 * NS_PER_S, "1ms..10s" },
 	{ "unordered",      SEC_BOND, K_BOOL,     B(unordered) },
@@ -140,7 +143,9 @@ static const struct key_def keys[] = {
 	{ "device",         SEC_LINK, K_IFNAME,   L(device) },
 	{ "remote",         SEC_LINK, K_ADDR,     L(remote) },
 	{ "weight",         SEC_LINK, K_WEIGHT,   L(weight),
-	  1, SCHED_WEIGHT_MAX, "auto or 1..1000" },
+	  0, SCHED_WEIGHT_MAX, "auto or 0..1000 (0: standby)" },
+	{ "rate",           SEC_LINK, K_RATE,     L(rate_Bps),
+	  CONFIG_RATE_MIN, CONFIG_RATE_MAX, "auto or 8kbit..100gbit" },
 	{ "priority",       SEC_LINK, K_U32,      L(priority),
 	  0, 1000, "0..1000" },
 };
@@ -288,6 +293,27 @@ static const struct unit duration_units[] = {
 static const struct unit size_units[] = {
 	{ "K", 1ull << 10 }, { "M", 1ull << 20 }, { "G", 1ull << 30 }, { NULL, 0 },
 };
+
+/* Rates in bits per second, as tc writes them; stored as bytes/s. */
+static const struct unit rate_units[] = {
+	{ "bit", 1 }, { "kbit", 1000 }, { "mbit", 1000000 }, { "gbit", 1000000000 },
+	{ NULL, 0 },
+};
+
+int config_rate_parse(const char *s, uint64_t *Bps)
+{
+	uint64_t bits;
+
+	if (strcmp(s, "auto") == 0) {
+		*Bps = 0;
+		return 0;
+	}
+	if (parse_scaled(s, rate_units, 0, &bits) < 0 || bits / 8 < CONFIG_RATE_MIN ||
+	    bits / 8 > CONFIG_RATE_MAX)
+		return -EINVAL;
+	*Bps = bits / 8;
+	return 0;
+}
 
 static int parse_size64(const char *s, uint64_t *bytes)
 {
@@ -578,6 +604,17 @@ static int set_value(struct parser *p, const struct key_def *k, char *v)
 			return fail(p, p->line, "%s '%s' must be off, auto, or K:M with K "
 				    "1..%d and M 1..%d", k->name, clip(v, c),
 				    CONFIG_FEC_K_MAX, CONFIG_FEC_M_MAX);
+		return 0;
+	case K_SCHED:
+		if (sched_algo_parse(v, (enum sched_algo *)field) < 0)
+			return fail(p, p->line, "%s '%s' must be arrival or dwrr", k->name,
+				    clip(v, c));
+		return 0;
+	case K_RATE:
+		if (config_rate_parse(v, (uint64_t *)field) < 0)
+			return fail(p, p->line, "%s '%s' must be %s (a whole number and "
+				    "bit, kbit, mbit or gbit, no space)", k->name, clip(v, c),
+				    k->range);
 		return 0;
 	case K_WEIGHT:
 		if (strcmp(v, "auto") == 0) {
@@ -1038,7 +1075,7 @@ int config_weight_parse(const char *s, uint32_t *weight, bool *is_auto)
 		*is_auto = true;
 		return 0;
 	}
-	if (parse_u64(s, &x) < 0 || x < 1 || x > SCHED_WEIGHT_MAX)
+	if (parse_u64(s, &x) < 0 || x > SCHED_WEIGHT_MAX)
 		return -EINVAL;
 	*weight = (uint32_t)x;
 	*is_auto = false;

@@ -1,12 +1,12 @@
 /* braidd's configuration file: INI style.
  *
- *   [bond]   role, key, user, control, metrics-listen, mode, latency, unordered, fec, nack, probe-interval, workers, cpus,
+ *   [bond]   role, key, user, control, metrics-listen, mode, scheduler, latency, unordered, fec, nack, probe-interval, workers, cpus,
  *            sqpoll, sqpoll-cpu, busy-poll, spin, sndbuf, rcvbuf,
  *            stats-interval, max-flows, flow-idle, reorder-window
  *   [app]    listen (edge), destination (hub: IP:PORT or udp://, tcp://,
  *            dpdk-tcp://), reconnect-min, reconnect-max, tcp-buffer, rto-min
  *   [dpdk]   eal, port, address, gateway, local-port (dpdk-tcp:// only)
- *   [link NAME]  local, device, remote, weight, priority
+ *   [link NAME]  local, device, remote, weight, rate, priority
  *
  * Comments start with '#' or ';'. Durations take us, ms, s, m suffixes (bare
  * numbers are ms, but us for busy-poll); sizes take K, M, G suffixes (bare
@@ -31,7 +31,9 @@
 #define CONFIG_FEC_M_MAX  8
 #define CONFIG_FEC_AUTO_K 8
 #define BRAID_AUTO_WEIGHT 100u	/* weight = auto: a link as good as the best */
-#define CONFIG_PRIORITY_LAST UINT32_MAX	/* link add without priority: after the others */
+#define CONFIG_PRIORITY_LAST UINT32_MAX
+#define CONFIG_RATE_MIN   1000ull		/* rate = 8kbit, in bytes/s */
+#define CONFIG_RATE_MAX   12500000000ull	/* rate = 100gbit */	/* link add without priority: after the others */
 
 enum braid_role { ROLE_EDGE = 0, ROLE_HUB = 1 };
 
@@ -60,7 +62,8 @@ struct link_config {
 	char device[IFNAMSIZ];		/* optional: SO_BINDTODEVICE */
 	union braid_addr remote;	/* required on the edge; the hub may learn it */
 	bool has_remote;
-	uint32_t weight;		/* 1..SCHED_WEIGHT_MAX; with weight_auto, where it starts */
+	uint32_t weight;		/* 0..SCHED_WEIGHT_MAX (0: standby); with weight_auto, where it starts */
+	uint64_t rate_Bps;		/* rate = ...: the scheduler's prior and cap, bytes/s; 0 = auto */
 	bool weight_auto;		/* weight = auto (the default): from loss and RTT */
 	uint32_t priority;		/* failover order, lower first; default: file order */
 	int line;			/* where the section starts, for messages */
@@ -74,6 +77,7 @@ struct braid_config {
 	union braid_addr metrics_listen;	/* HTTP GET /metrics, if has_metrics_listen */
 	bool has_metrics_listen;
 	enum sched_mode mode;		/* default aggregate */
+	enum sched_algo scheduler;	/* aggregate mode's rule, default arrival */
 	uint64_t budget_ns;		/* latency = ..., default 20ms, 1ms..10s */
 	bool unordered;			/* default no */
 	unsigned fec_k, fec_m;		/* fec = K:M; 0:0 = off (default) */
@@ -130,7 +134,10 @@ int config_link_parse(enum braid_role role, const char *name, const char *const 
 /* "udp", "tcp" or "dpdk-tcp": how a destination of kind is written, less
  * its "://". */
 const char *config_dest_scheme(enum dest_kind kind);
-/* "auto" or 1..SCHED_WEIGHT_MAX. 0 or -EINVAL. */
+/* "auto" or 0..SCHED_WEIGHT_MAX. 0 or -EINVAL. */
 int config_weight_parse(const char *s, uint32_t *weight, bool *is_auto);
+/* "auto" (0) or a rate in bit/s with a bit, kbit, mbit or gbit suffix,
+ * CONFIG_RATE_MIN..CONFIG_RATE_MAX bytes/s, into *Bps. 0 or -EINVAL. */
+int config_rate_parse(const char *s, uint64_t *Bps);
 
 #endif

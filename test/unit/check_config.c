@@ -163,6 +163,7 @@ START_TEST(test_defaults)
 	memset(&cfg, 0x5a, sizeof(cfg));
 	config_defaults(&cfg);
 	ck_assert_int_eq(cfg.mode, SCHED_AGGREGATE);
+	ck_assert_int_eq(cfg.scheduler, SCHED_ARRIVAL);
 	ck_assert_uint_eq(cfg.budget_ns, 20000000u);
 	ck_assert(!cfg.unordered);
 	ck_assert_uint_eq(cfg.probe_interval_ns, 100000000u);
@@ -568,9 +569,16 @@ static const struct bad {
 	{ LINK("device = a/b"), 9, "is not an interface name" },
 	{ LINK("device = a:b"), 9, "is not an interface name" },
 	{ LINK("device = .."), 9, "is not an interface name" },
-	{ LINK("weight = 0"), 9, "weight '0' must be auto or 1..1000" },
-	{ LINK("weight = 1001"), 9, "must be auto or 1..1000" },
-	{ LINK("weight = Auto"), 9, "must be auto or 1..1000" },
+	{ LINK("weight = -1"), 9, "weight '-1' must be auto or 0..1000 (0: standby)" },
+	{ LINK("weight = 1001"), 9, "must be auto or 0..1000" },
+	{ LINK("weight = Auto"), 9, "must be auto or 0..1000" },
+	{ LINK("rate = 10"), 9, "rate '10' must be auto or 8kbit..100gbit" },
+	{ LINK("rate = 10 mbit"), 9, "must be auto or 8kbit..100gbit" },
+	{ LINK("rate = 10Mbit"), 9, "must be auto or 8kbit..100gbit" },
+	{ LINK("rate = 7kbit"), 9, "must be auto or 8kbit..100gbit" },
+	{ LINK("rate = 101gbit"), 9, "must be auto or 8kbit..100gbit" },
+	{ LINK("rate = 99999999999999999999gbit"), 9, "must be auto or 8kbit..100gbit" },
+	{ BOND("scheduler = fastest"), 4, "scheduler 'fastest' must be arrival or dwrr" },
 	{ LINK("weight = auto\nweight = 3"), 10, "duplicate key 'weight'" },
 	{ LINK("priority = 1001"), 9, "priority '1001' out of range 0..1000" },
 	{ "[bond]\n[link a]\nlocal = ::1:5\n", 3, "local '::1:5' is not an address" },
@@ -1085,7 +1093,8 @@ START_TEST(test_link_parse)
 		{ ROLE_HUB, "lte2", { "=1" }, "expected key=value" },
 		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "mode=duplicate" }, "unknown key 'mode'" },
 		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "local=127.0.0.1:8" }, "duplicate key 'local'" },
-		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "weight=0" }, "must be auto or 1..1000" },
+		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "weight=x" }, "must be auto or 0..1000" },
+		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "rate=fast" }, "must be auto or 8kbit" },
 		{ ROLE_HUB, "lte2", { "local=127.0.0.1:9", "device=a/b" }, "interface name" },
 		{ ROLE_HUB, "bad name", { "local=127.0.0.1:9" }, "invalid link name" },
 		{ ROLE_HUB, "", { "local=127.0.0.1:9" }, "invalid link name" },
@@ -1141,11 +1150,53 @@ START_TEST(test_weight_parse)
 	ck_assert_uint_eq(w, 1);
 	ck_assert_int_eq(config_weight_parse("1000", &w, &a), 0);
 	ck_assert_uint_eq(w, 1000);
-	ck_assert_int_eq(config_weight_parse("0", &w, &a), -EINVAL);
+	ck_assert_int_eq(config_weight_parse("0", &w, &a), 0);
+	ck_assert_uint_eq(w, 0);
 	ck_assert_int_eq(config_weight_parse("1001", &w, &a), -EINVAL);
 	ck_assert_int_eq(config_weight_parse("", &w, &a), -EINVAL);
 	ck_assert_int_eq(config_weight_parse("5x", &w, &a), -EINVAL);
 	ck_assert_int_eq(config_weight_parse("AUTO", &w, &a), -EINVAL);
+}
+END_TEST
+
+/* scheduler, rate and weight 0 as a file sets them. */
+START_TEST(test_scheduler_rate_standby)
+{
+	static const char text[] =
+		"[bond]\nrole = edge\nkey = /k\nscheduler = dwrr\n[app]\nlisten = 127.0.0.1:5000\n"
+		"[link a]\nlocal = 127.0.0.1:1\nremote = 127.0.0.1:2\nrate = 10mbit\nweight = 0\n"
+		"[link b]\nlocal = 127.0.0.1:3\nremote = 127.0.0.1:4\nrate = auto\n";
+	struct braid_config cfg;
+
+	ck_assert_msg(parse(text, &cfg) == 0, "%s", err);
+	ck_assert_int_eq(cfg.scheduler, SCHED_DWRR);
+	ck_assert_uint_eq(cfg.links[0].rate_Bps, 1250000);
+	ck_assert_uint_eq(cfg.links[0].weight, 0);
+	ck_assert(!cfg.links[0].weight_auto);
+	ck_assert_uint_eq(cfg.links[1].rate_Bps, 0);
+	ck_assert(cfg.links[1].weight_auto);
+}
+END_TEST
+
+START_TEST(test_rate_parse)
+{
+	uint64_t r = 1;
+
+	ck_assert_int_eq(config_rate_parse("auto", &r), 0);
+	ck_assert_uint_eq(r, 0);
+	ck_assert_int_eq(config_rate_parse("10mbit", &r), 0);
+	ck_assert_uint_eq(r, 1250000);
+	ck_assert_int_eq(config_rate_parse("8kbit", &r), 0);
+	ck_assert_uint_eq(r, 1000);
+	ck_assert_int_eq(config_rate_parse("100gbit", &r), 0);
+	ck_assert_uint_eq(r, 12500000000ull);
+	ck_assert_int_eq(config_rate_parse("64000bit", &r), 0);
+	ck_assert_uint_eq(r, 8000);
+	ck_assert_int_eq(config_rate_parse("10", &r), -EINVAL);
+	ck_assert_int_eq(config_rate_parse("", &r), -EINVAL);
+	ck_assert_int_eq(config_rate_parse("mbit", &r), -EINVAL);
+	ck_assert_int_eq(config_rate_parse("1.5mbit", &r), -EINVAL);
+	ck_assert_int_eq(config_rate_parse("0mbit", &r), -EINVAL);
 }
 END_TEST
 
@@ -1181,6 +1232,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_valid_name);
 	tcase_add_test(tc, test_link_parse);
 	tcase_add_test(tc, test_weight_parse);
+	tcase_add_test(tc, test_rate_parse);
+	tcase_add_test(tc, test_scheduler_rate_standby);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
