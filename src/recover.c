@@ -20,7 +20,7 @@
 
 #define RX_BLOCKS 32
 /* Times one datagram may be sent again: once for each of the receiver's
- * asks (NACK_ASKS in core.c), each made when the answer before it is
+ * asks (NACK_ASKS in core_priv.h), each made when the answer before it is
  * overdue. */
 #define RETX_MAX 3
 

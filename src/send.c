@@ -1,0 +1,266 @@
+/* Sending (core_priv.h names the core's other files): packets sealed under
+ * the session's key and handed to the driver, the application's datagrams
+ * onto the links the scheduler picks, and each FEC block's parity onto the
+ * links that carried least of it. */
+#include <errno.h>
+#include <string.h>
+
+#include "braid/sched.h"
+#include "braid/wire.h"
+#include "core_priv.h"
+#include "crypto.h"
+#include "recover.h"
+#include "replay.h"
+
+/* Bytes a DATA packet adds around the application's datagram. */
+#define DATA_OVERHEAD (WIRE_OUTER_LEN + WIRE_DATA_HDR_LEN + WIRE_TAG_LEN)
+/* fec = auto: the residual loss aimed for, and the most parity per block as
+ * a fraction of K (1/2: at most 50% overhead). */
+#define FEC_AUTO_TARGET 1e-4
+#define FEC_AUTO_MAX_M(k) ((k) / 2 ? (k) / 2 : 1)
+
+uint8_t *pkt_alloc(struct core *c, unsigned id)
+{
+	uint8_t *buf = c->io.tx_alloc(c->io.ctx, id);
+
+	if (!buf)
+		stat_add(c->st.tx_nobuf, 1);
+	return buf;
+}
+
+void pkt_send(struct core *c, unsigned id, uint8_t *buf, size_t len,
+	      const struct core_path *path)
+{
+	struct core_link *lk = &c->link[id];
+
+	stat_add(lk->st.tx_pkts, 1);
+	stat_add(lk->st.tx_bytes, len);
+	c->io.tx_send(c->io.ctx, id, buf, len, path);
+}
+
+/* Seals plain_len bytes already written at buf + WIRE_OUTER_LEN under the
+ * session's tx key and sends them; the buffer passes to the driver. */
+void pkt_seal_send(struct core *c, unsigned id, uint8_t *buf, uint8_t type,
+		   size_t plain_len, const struct core_path *path)
+{
+	struct wire_outer o = {
+		.version = BRAID_WIRE_VERSION,
+		.type = type,
+		.session = c->session,
+		.counter = replay_counter(id, ++c->tx_counter[id]),
+	};
+	size_t n;
+
+	wire_put_outer(buf, &o);
+	n = crypto_seal(c->tx_key, o.counter, buf, plain_len);
+	pkt_send(c, id, buf, n, path);
+}
+
+/* Returns whether the copy went out. A copy that finds no buffer takes no
+ * link sequence number, so the peer does not count it lost on that link. */
+bool send_data(struct core *c, unsigned id, uint32_t seq, uint16_t flow,
+	       const uint8_t *data, size_t len, uint8_t flags)
+{
+	struct core_link *lk = &c->link[id];
+	uint8_t *buf = pkt_alloc(c, id);
+	size_t off = WIRE_OUTER_LEN;
+	struct wire_data d;
+
+	if (!buf)
+		return false;
+	d = (struct wire_data){
+		.bond_seq = seq,
+		.link_seq = lk->tx_seq++,
+		.tx_us = (uint32_t)(c->now / NS_PER_US),
+		.flow = flow,
+		.link_id = (uint8_t)id,
+		.flags = flags,
+	};
+	off += wire_put_data(buf + off, &d);
+	memcpy(buf + off, data, len);
+	stat_add(lk->st.tx_data, 1);
+	if (flags & WIRE_DATA_RETX) {
+		stat_add(c->st.retransmitted, 1);
+		stat_add(c->st.retx_bytes, DATA_OVERHEAD + len);
+	} else {
+		stat_add(c->st.data_bytes, DATA_OVERHEAD + len);
+	}
+	pkt_seal_send(c, id, buf, WIRE_DATA, WIRE_DATA_HDR_LEN + len, &lk->path);
+	return true;
+}
+
+/* The live link with the shortest round trip (retransmissions and NACKs go
+ * there), else `fallback`. */
+unsigned fastest_link(const struct core *c, unsigned fallback)
+{
+	unsigned best = fallback;
+	uint64_t best_rtt = UINT64_MAX;
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (!lk->present || !lk->has_remote || lk->state != LINK_UP || !lk->have_rtt)
+			continue;
+		if (lk->srtt_ns < best_rtt) {
+			best_rtt = lk->srtt_ns;
+			best = id;
+		}
+	}
+	return best;
+}
+
+static void send_parity(struct core *c, unsigned id, const struct recover_parity *par,
+			unsigned index)
+{
+	struct core_link *lk = &c->link[id];
+	uint8_t *buf = pkt_alloc(c, id);
+	size_t off = WIRE_OUTER_LEN;
+	struct wire_parity h = par->hdr;
+
+	if (!buf)
+		return;
+	h.link_seq = lk->tx_seq++;
+	h.tx_us = (uint32_t)(c->now / NS_PER_US);
+	h.index = (uint8_t)index;
+	h.link_id = (uint8_t)id;
+	off += wire_put_parity(buf + off, &h);
+	memcpy(buf + off, par->shard[index], par->shard_len);
+	stat_add(lk->st.tx_data, 1);
+	stat_add(c->st.parity_sent, 1);
+	stat_add(c->st.parity_bytes, WIRE_OUTER_LEN + WIRE_PARITY_HDR_LEN + par->shard_len +
+				     WIRE_TAG_LEN);
+	pkt_seal_send(c, id, buf, WIRE_PARITY, WIRE_PARITY_HDR_LEN + par->shard_len, &lk->path);
+}
+
+/* Closes the block being sent and sends its parity. Each shard goes on the
+ * live link that carried the fewest of the block's packets so far (parity
+ * counted as it is placed), ties to the faster link: a burst on the link that
+ * carried most of the block leaves the parity on the others. */
+void fec_close(struct core *c)
+{
+	struct recover_parity par;
+	unsigned load[BRAID_MAX_LINKS];
+
+	if (recover_tx_close(c->rec, &par) != 1)
+		return;
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
+		load[id] = par.link_load[id];
+	/* Each parity packet goes to the live link that carried least of the
+	 * block for its weight, (packets + 1) / weight: away from the links
+	 * a loss would most likely hit, but never more than a link's share
+	 * can carry (all parity on a light link that carried none of the
+	 * block would overfill it). Ties: the shorter round trip. */
+	for (unsigned r = 0; r < par.hdr.m; r++) {
+		unsigned best = BRAID_MAX_LINKS;
+
+		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+			const struct core_link *lk = &c->link[id];
+			uint64_t a, b;
+
+			if (!lk->present || !lk->has_remote || lk->state != LINK_UP ||
+			    c->sched.link[id].weight == 0)
+				continue;
+			if (best == BRAID_MAX_LINKS) {
+				best = id;
+				continue;
+			}
+			a = (uint64_t)(load[id] + 1) * c->sched.link[best].weight;
+			b = (uint64_t)(load[best] + 1) * c->sched.link[id].weight;
+			if (a < b || (a == b && lk->srtt_ns < c->link[best].srtt_ns))
+				best = id;
+		}
+		if (best == BRAID_MAX_LINKS)
+			return;
+		load[best]++;
+		send_parity(c, best, &par, r);
+	}
+}
+
+/* When the block being sent closes even if not full: a quarter of the
+ * budget after it opened, so its parity can still arrive in time. */
+uint64_t fec_deadline(const struct core *c)
+{
+	uint64_t opened = recover_tx_opened(c->rec);
+
+	return opened == UINT64_MAX ? UINT64_MAX : opened + c->p.budget_ns / 4;
+}
+
+/* fec = auto: M for the next block from the worst live link's loss. */
+static void fec_pick_m(struct core *c)
+{
+	uint64_t loss = 0;
+	unsigned k = recover_k(c->rec);
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+
+		if (lk->present && lk->state == LINK_UP && stat_get(lk->st.loss_ppm) > loss)
+			loss = stat_get(lk->st.loss_ppm);
+	}
+	recover_tx_set_m(c->rec, recover_pick_m(k, FEC_AUTO_MAX_M(k), loss, FEC_AUTO_TARGET));
+}
+
+void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len, uint64_t now)
+{
+	unsigned ids[BRAID_MAX_LINKS];
+	unsigned n;
+	uint32_t seq, mask = 0;
+	bool sent = false;
+
+	c->now = now;
+	if (len > BRAID_PAYLOAD_MAX) {
+		stat_add(c->st.oversize, 1);
+		return;
+	}
+	if (!c->ready || !c->confirmed) {
+		stat_add(c->st.no_session, 1);
+		return;
+	}
+	stat_add(c->st.app_rx_pkts, 1);
+	stat_add(c->st.app_rx_bytes, len);
+
+	n = sched_pick(&c->sched, len + DATA_OVERHEAD, now, ids, BRAID_MAX_LINKS);
+	if (n == 0) {
+		/* No link answers probes right now. Rather than drop, send on
+		 * every link we have an address for: one may still get through. */
+		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
+			if (c->link[id].present && c->link[id].has_remote)
+				ids[n++] = id;
+		if (n == 0) {
+			stat_add(c->st.no_link, 1);
+			return;
+		}
+	}
+	/* A datagram no copy of which left takes no bond sequence number:
+	 * it is counted once, here (tx_nobuf), not again as a gap there. */
+	seq = c->bond_seq;
+	for (unsigned i = 0; i < n; i++) {
+		if (send_data(c, ids[i], seq, flow, data, len, 0)) {
+			sent = true;
+			mask |= 1u << ids[i];
+		}
+	}
+	if (!sent)
+		return;
+	c->bond_seq++;
+	if (c->p.nack)
+		recover_retx_put(c->rec, seq, flow, data, len, now);
+	if (recover_fec_on(c->rec)) {
+		int full;
+
+		if (recover_tx_opened(c->rec) == UINT64_MAX && c->p.fec_auto)
+			fec_pick_m(c);
+		full = recover_tx_add(c->rec, seq, flow, data, len, mask, now);
+		if (full == -EINVAL) {
+			/* Cannot happen while seqs are consecutive; start over. */
+			fec_close(c);
+			full = recover_tx_add(c->rec, seq, flow, data, len, mask, now);
+		}
+		stat_set(c->st.fec_k, recover_k(c->rec));
+		stat_set(c->st.fec_m, recover_tx_m(c->rec));
+		if (full == 1)
+			fec_close(c);
+		else
+			c->wake = min_u64(c->wake, fec_deadline(c));
+	}
+}
