@@ -48,6 +48,7 @@ int core_create(struct core **out, const struct core_params *p, const struct cor
 	c->p = *p;
 	c->io = *io;
 	sched_init(&c->sched, p->mode);
+	sched_set_algo(&c->sched, p->algo);
 	c->replay = (struct replay_links){ .n = BRAID_MAX_LINKS, .win = c->rx_win };
 	replay_links_init(&c->replay);
 	crypto_derive_hs_key(p->psk, c->hs_key);

@@ -61,6 +61,7 @@ struct core_io {
 struct core_params {
 	enum braid_role role;
 	enum sched_mode mode;
+	enum sched_algo algo;		/* aggregate mode's rule (scheduler = ...) */
 	uint64_t budget_ns;
 	bool unordered;
 	uint64_t probe_interval_ns;
@@ -80,6 +81,7 @@ struct core_link_params {
 	uint32_t weight;
 	bool weight_auto;		/* weight set from loss and RTT; `weight` is the start */
 	uint32_t priority;
+	uint64_t rate_Bps;		/* rate = ...: the scheduler's prior and cap; 0 = auto */
 	const union braid_addr *remote;	/* NULL: learn it from authenticated packets (hub) */
 };
 

@@ -36,6 +36,8 @@
 #include "ratelimit.h"
 #include "replay.h"
 
+/* Bytes a DATA packet adds around the application's datagram. */
+#define DATA_OVERHEAD (WIRE_OUTER_LEN + WIRE_DATA_HDR_LEN + WIRE_TAG_LEN)
 #define NS_PER_US 1000ull
 #define NS_PER_MS 1000000ull
 #define NS_PER_S  1000000000ull
@@ -67,6 +69,7 @@ struct core_link {
 	bool admin_down;
 	bool draining;
 	bool weight_auto;		/* weight set by auto_weights() */
+	uint64_t rate_cfg;		/* rate = ...: bytes/s, 0 = auto */
 	uint64_t drain_until;
 	uint64_t peer_bye;
 
@@ -269,6 +272,7 @@ void pkt_seal_send(struct core *c, unsigned id, uint8_t *buf, uint8_t type,
 bool send_data(struct core *c, unsigned id, uint32_t seq, uint16_t flow,
 	       const uint8_t *data, size_t len, uint8_t flags);
 unsigned fastest_link(const struct core *c, unsigned fallback);
+unsigned earliest_link(const struct core *c, size_t len, unsigned fallback);
 void fec_close(struct core *c);
 uint64_t fec_deadline(const struct core *c);
 

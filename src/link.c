@@ -183,6 +183,7 @@ int core_link_add(struct core *c, const struct core_link_params *lp)
 	memset(lk, 0, sizeof(*lk));
 	lk->present = true;
 	lk->weight_auto = lp->weight_auto;
+	lk->rate_cfg = lp->rate_Bps;
 	stat_set(lk->st.weight_auto, lp->weight_auto);
 	snprintf(lk->name, sizeof(lk->name), "%s", lp->name);
 	if (lp->remote) {

@@ -265,7 +265,6 @@ void on_nack(struct core *c, unsigned id, const struct wire_nack *nk)
 	stat_add(c->st.nack_rx, 1);
 	if (!c->p.nack)
 		return;
-	to = fastest_link(c, id);
 	for (unsigned e = 0; e < nk->count; e++) {
 		for (unsigned i = 0; i < 64; i++) {
 			uint32_t seq = nk->e[e].base_seq + i;
@@ -276,8 +275,13 @@ void on_nack(struct core *c, unsigned id, const struct wire_nack *nk)
 			if (!(nk->e[e].bits & (1ull << i)))
 				continue;
 			len = recover_retx_take(c->rec, seq, c->now, c->p.budget_ns, &flow, &data);
-			if (len >= 0)
-				send_data(c, to, seq, flow, data, (size_t)len, WIRE_DATA_RETX);
+			if (len < 0)
+				continue;
+			/* Each on the link where it lands first, what went
+			 * before it counted, so a burst of asks spreads. */
+			to = earliest_link(c, DATA_OVERHEAD + (size_t)len, id);
+			if (send_data(c, to, seq, flow, data, (size_t)len, WIRE_DATA_RETX))
+				sched_link_charge(&c->sched, to, DATA_OVERHEAD + (size_t)len, c->now);
 		}
 	}
 }

@@ -12,8 +12,6 @@
 #include "recover.h"
 #include "replay.h"
 
-/* Bytes a DATA packet adds around the application's datagram. */
-#define DATA_OVERHEAD (WIRE_OUTER_LEN + WIRE_DATA_HDR_LEN + WIRE_TAG_LEN)
 /* fec = auto: the residual loss aimed for, and the most parity per block as
  * a fraction of K (1/2: at most 50% overhead). */
 #define FEC_AUTO_TARGET 1e-4
@@ -109,6 +107,70 @@ unsigned fastest_link(const struct core *c, unsigned fallback)
 	return best;
 }
 
+/* The live link where len bytes sent now would arrive first, by the
+ * scheduler's estimates (sched/arrival.c), counting what each link is still
+ * sending; standby links (weight 0) only if no other is up. Without
+ * estimates, the shortest round trip; else `fallback`. */
+unsigned earliest_link(const struct core *c, size_t len, unsigned fallback)
+{
+	unsigned best = BRAID_MAX_LINKS;
+	uint64_t best_at = UINT64_MAX;
+	bool standby = true;
+
+	for (int pass = 0; pass < 2 && best == BRAID_MAX_LINKS; pass++, standby = false) {
+		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+			const struct core_link *lk = &c->link[id];
+			uint64_t at;
+
+			if (!lk->present || !lk->has_remote || lk->state != LINK_UP ||
+			    (standby && c->sched.link[id].weight == 0))
+				continue;
+			at = sched_predict(&c->sched, id, len, c->now);
+			if (at == UINT64_MAX)
+				return fastest_link(c, fallback);
+			if (at < best_at) {
+				best_at = at;
+				best = id;
+			}
+		}
+	}
+	return best == BRAID_MAX_LINKS ? fallback : best;
+}
+
+/* A PARITY packet's bytes on the wire. */
+static size_t parity_wire_len(const struct recover_parity *par)
+{
+	return WIRE_OUTER_LEN + WIRE_PARITY_HDR_LEN + par->shard_len + WIRE_TAG_LEN;
+}
+
+/* The live link that carried least of the block for its weight, (packets +
+ * 1) / weight: away from the links a loss would most likely hit, but never
+ * more than a link's share can carry (all parity on a light link that
+ * carried none of the block would overfill it). Ties: the shorter round
+ * trip. BRAID_MAX_LINKS if no link is live. */
+static unsigned parity_link_by_load(const struct core *c, const unsigned load[BRAID_MAX_LINKS])
+{
+	unsigned best = BRAID_MAX_LINKS;
+
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+		uint64_t a, b;
+
+		if (!lk->present || !lk->has_remote || lk->state != LINK_UP ||
+		    c->sched.link[id].weight == 0)
+			continue;
+		if (best == BRAID_MAX_LINKS) {
+			best = id;
+			continue;
+		}
+		a = (uint64_t)(load[id] + 1) * c->sched.link[best].weight;
+		b = (uint64_t)(load[best] + 1) * c->sched.link[id].weight;
+		if (a < b || (a == b && lk->srtt_ns < c->link[best].srtt_ns))
+			best = id;
+	}
+	return best;
+}
+
 static void send_parity(struct core *c, unsigned id, const struct recover_parity *par,
 			unsigned index)
 {
@@ -127,17 +189,63 @@ static void send_parity(struct core *c, unsigned id, const struct recover_parity
 	memcpy(buf + off, par->shard[index], par->shard_len);
 	stat_add(lk->st.tx_data, 1);
 	stat_add(c->st.parity_sent, 1);
-	stat_add(c->st.parity_bytes, WIRE_OUTER_LEN + WIRE_PARITY_HDR_LEN + par->shard_len +
-				     WIRE_TAG_LEN);
+	stat_add(c->st.parity_bytes, parity_wire_len(par));
 	pkt_seal_send(c, id, buf, WIRE_PARITY, WIRE_PARITY_HDR_LEN + par->shard_len, &lk->path);
+	sched_link_charge(&c->sched, id, parity_wire_len(par), c->now);
 }
 
-/* Closes the block being sent and sends its parity. Each shard goes on the
- * live link that carried the fewest of the block's packets so far (parity
- * counted as it is placed), ties to the faster link: a burst on the link that
- * carried most of the block leaves the parity on the others. */
+/* Where parity shard r of a block goes when the links have estimates:
+ * among the links where it lands while the block's losses can still be
+ * repaired (the budget after the block's data, less a quarter for the
+ * decoding and the jitter), the one that carried least of the block, ties
+ * to the one it reaches last. Parity is not in the in-order stream, so it
+ * is the right load for a slow link, and it keeps the fast link free for
+ * the data. BRAID_MAX_LINKS if no link has estimates or none is in time. */
+static unsigned parity_link(const struct core *c, const struct recover_parity *par,
+			    uint64_t opened, const unsigned load[BRAID_MAX_LINKS])
+{
+	uint64_t first = UINT64_MAX, deadline, best_at = 0;
+	size_t len = parity_wire_len(par);
+	unsigned best = BRAID_MAX_LINKS;
+
+	/* The block's data arrived no sooner than over its fastest link. */
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
+		if (par->link_load[id] && c->sched.link[id].have_delay &&
+		    c->sched.link[id].delay_ns < first)
+			first = c->sched.link[id].delay_ns;
+	if (first == UINT64_MAX || opened == UINT64_MAX)
+		return BRAID_MAX_LINKS;
+	deadline = opened + first + c->p.budget_ns * 3 / 4;
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct core_link *lk = &c->link[id];
+		uint64_t at;
+
+		if (!lk->present || !lk->has_remote || lk->state != LINK_UP ||
+		    c->sched.link[id].weight == 0)
+			continue;
+		at = sched_predict(&c->sched, id, len, c->now);
+		if (at == UINT64_MAX)
+			return BRAID_MAX_LINKS;
+		if (at > deadline)
+			continue;
+		if (best == BRAID_MAX_LINKS || load[id] < load[best] ||
+		    (load[id] == load[best] && at > best_at)) {
+			best = id;
+			best_at = at;
+		}
+	}
+	return best;
+}
+
+/* Closes the block being sent and sends its parity. With the links'
+ * estimates, each shard goes where parity_link says; else, or when no link
+ * is in time, on the live link that carried the fewest of the block's
+ * packets so far for its weight (parity counted as it is placed), ties to
+ * the faster link: a burst on the link that carried most of the block
+ * leaves the parity on the others. */
 void fec_close(struct core *c)
 {
+	uint64_t opened = recover_tx_opened(c->rec);	/* closing forgets it */
 	struct recover_parity par;
 	unsigned load[BRAID_MAX_LINKS];
 
@@ -145,30 +253,11 @@ void fec_close(struct core *c)
 		return;
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++)
 		load[id] = par.link_load[id];
-	/* Each parity packet goes to the live link that carried least of the
-	 * block for its weight, (packets + 1) / weight: away from the links
-	 * a loss would most likely hit, but never more than a link's share
-	 * can carry (all parity on a light link that carried none of the
-	 * block would overfill it). Ties: the shorter round trip. */
 	for (unsigned r = 0; r < par.hdr.m; r++) {
-		unsigned best = BRAID_MAX_LINKS;
+		unsigned best = parity_link(c, &par, opened, load);
 
-		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-			const struct core_link *lk = &c->link[id];
-			uint64_t a, b;
-
-			if (!lk->present || !lk->has_remote || lk->state != LINK_UP ||
-			    c->sched.link[id].weight == 0)
-				continue;
-			if (best == BRAID_MAX_LINKS) {
-				best = id;
-				continue;
-			}
-			a = (uint64_t)(load[id] + 1) * c->sched.link[best].weight;
-			b = (uint64_t)(load[best] + 1) * c->sched.link[id].weight;
-			if (a < b || (a == b && lk->srtt_ns < c->link[best].srtt_ns))
-				best = id;
-		}
+		if (best == BRAID_MAX_LINKS)
+			best = parity_link_by_load(c, load);
 		if (best == BRAID_MAX_LINKS)
 			return;
 		load[best]++;

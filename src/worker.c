@@ -1060,6 +1060,7 @@ static int run_cmd(struct worker *w, const struct wcmd *c, uint64_t now)
 			.weight = c->weight,
 			.weight_auto = c->weight_auto,
 			.priority = lc->priority,
+			.rate_Bps = lc->rate_Bps,
 			.remote = lc->has_remote ? &lc->remote : NULL,
 		};
 
@@ -1550,6 +1551,7 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 	struct core_params cp = {
 		.role = cfg->role,
 		.mode = cfg->mode,
+		.algo = cfg->scheduler,
 		.budget_ns = cfg->budget_ns,
 		.unordered = cfg->unordered,
 		.probe_interval_ns = cfg->probe_interval_ns,
@@ -1608,6 +1610,7 @@ int braidd_setup(struct braidd *d, char *err, size_t errlen)
 			.weight = lc->weight,
 			.weight_auto = lc->weight_auto,
 			.priority = lc->priority,
+			.rate_Bps = lc->rate_Bps,
 			.remote = lc->has_remote ? &lc->remote : NULL,
 		};
 		int fd = link_sock_open(d, lc, &pktinfo, &connect_remote, BIND_WAIT_MS, err, errlen);
@@ -1929,8 +1932,8 @@ int braidd_link_set(struct braidd *d, const char *name, const char *kv, char *er
 	c.link = (unsigned)id;
 	if (v && (size_t)(v - kv) == 6 && strncmp(kv, "weight", 6) == 0) {
 		if (config_weight_parse(v + 1, &c.weight, &c.weight_auto) < 0) {
-			snprintf(err, errlen, "weight '%.32s' must be auto or 1..%u", v + 1,
-				 SCHED_WEIGHT_MAX);
+			snprintf(err, errlen, "weight '%.32s' must be auto or 0..%u (0: standby)",
+				 v + 1, SCHED_WEIGHT_MAX);
 			return -EINVAL;
 		}
 		c.kind = WC_LINK_WEIGHT;
