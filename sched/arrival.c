@@ -181,13 +181,11 @@ int sched_link_observe(struct sched *s, unsigned id, uint64_t sent_at, uint64_t 
 		l->fix_at = now;
 		if (l->rate_Bps && l->rate_scale > RATE_SCALE_MIN)
 			l->rate_scale -= l->rate_scale / 16;
-	} else if (pred > queue_ns + QUEUE_SLACK_NS) {
-		/* Less: the link drains faster than we thought. */
-		uint64_t less = pred - queue_ns;
-
-		l->free_at = l->free_at > now + less ? l->free_at - less : now;
-		l->fix_at = now;
 	} else if (l->rate_scale < 1024) {
+		/* Less, or about as predicted: the rate holds. Less moves
+		 * nothing back: the peer's figure is the least of an interval,
+		 * so it reads low while a queue grows, and a prediction too
+		 * high only sends a little more to a slower link. */
 		l->rate_scale += (1024 - l->rate_scale + 7) / 8;
 	}
 	return 0;

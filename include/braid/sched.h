@@ -101,10 +101,11 @@ int sched_link_set_live(struct sched *s, unsigned id, bool live);
 int sched_link_set_path(struct sched *s, unsigned id, bool have_delay, uint64_t delay_ns,
 			uint64_t rate_Bps);
 /* The peer saw a queue of queue_ns in front of what left on link id at
- * sent_at: corrects the link's "free at" time by the error against what was
- * predicted then, and trims its rate while the error stays positive. Reports
- * on what was sent before the last correction are ignored (they show the
- * error already corrected). 0 or -ENOENT. */
+ * sent_at: if that is more than was predicted then, the link's "free at"
+ * time moves out by the difference and its rate is trimmed by 1/16 (down
+ * to half the estimate); while predictions hold, the trim grows back.
+ * Reports on what was sent before the last correction are ignored (they
+ * show the error already corrected). 0 or -ENOENT. */
 int sched_link_observe(struct sched *s, unsigned id, uint64_t sent_at, uint64_t queue_ns,
 		       uint64_t now);
 /* len bytes sent on link id besides sched_pick's (parity, retransmissions):
