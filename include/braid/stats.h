@@ -39,6 +39,13 @@ struct braid_link_stats {
 	uint64_t admin_down;		/* 1: taken out of service (link set state=down) */
 	uint64_t draining;		/* 1: deleted, waiting for what is in flight */
 	uint64_t down_events;
+	/* What the peer's FEEDBACK says of the link (feedback.c, estimate.h),
+	 * as the scheduler takes it. */
+	uint64_t rate_bps;		/* capacity, bits/s: measured, capped by rate = (0: unknown) */
+	uint64_t owd_rel_us;		/* one-way delay above the fastest link's */
+	uint64_t queue_us;		/* standing queue the peer saw */
+	uint64_t tx_loss_ppm;		/* our DATA and PARITY the peer lost, ppm */
+	uint64_t rx_loss_ppm;		/* the peer's DATA and PARITY we lost, ppm */
 };
 
 struct braid_bond_stats {
@@ -76,6 +83,7 @@ struct braid_bond_stats {
 	uint64_t retx_dup;		/* ... that were not needed: the datagram was already
 					 * here (each also counted in duplicates) */
 	uint64_t data_bytes;		/* wire bytes of first-time DATA sent (the overhead base) */
+	uint64_t feedback_sent, feedback_rx;	/* FEEDBACK packets sent / received */
 	uint64_t session;		/* current session id, 0 if none */
 };
 
