@@ -7,6 +7,8 @@
 #define SEALED(body)	(WIRE_OUTER_LEN + (body) + WIRE_TAG_LEN)
 #define NACK_MIN	SEALED(WIRE_NACK_HDR_LEN + WIRE_NACK_ENTRY_LEN)
 #define NACK_MAX	SEALED(WIRE_NACK_HDR_LEN + WIRE_NACK_MAX * WIRE_NACK_ENTRY_LEN)
+#define FB_MIN		SEALED(WIRE_FEEDBACK_HDR_LEN + WIRE_FEEDBACK_ENTRY_LEN)
+#define FB_MAX		SEALED(WIRE_FEEDBACK_HDR_LEN + WIRE_FEEDBACK_MAX * WIRE_FEEDBACK_ENTRY_LEN)
 
 static const char *const cause_names[PF_CAUSES] = {
 	[PF_VERSION] = "version",
@@ -51,6 +53,9 @@ static bool length_ok(uint8_t type, size_t len)
 	case WIRE_NACK:
 		return len >= NACK_MIN && len <= NACK_MAX &&
 		       (len - NACK_MIN) % WIRE_NACK_ENTRY_LEN == 0;
+	case WIRE_FEEDBACK:
+		return len >= FB_MIN && len <= FB_MAX &&
+		       (len - FB_MIN) % WIRE_FEEDBACK_ENTRY_LEN == 0;
 	}
 	return false;
 }
@@ -75,9 +80,8 @@ enum prefilter_cause prefilter_check(const uint8_t *pkt, size_t len,
 		return PF_LENGTH;
 	if (version != BRAID_WIRE_VERSION || reserved != 0)
 		return PF_VERSION;
-	/* The hub takes inits only, the edge cookies and answers; ack is
-	 * never sent. */
-	if (type == 0 || type > WIRE_TYPE_MAX || type == WIRE_ACK ||
+	/* The hub takes inits only, the edge cookies and answers. */
+	if (type == 0 || type > WIRE_TYPE_MAX ||
 	    (v->hub ? type == WIRE_HS_RESP || type == WIRE_HS_COOKIE : type == WIRE_HS_INIT))
 		return PF_TYPE;
 	if (!length_ok(type, len))

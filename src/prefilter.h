@@ -19,7 +19,7 @@
 enum prefilter_cause {
 	PF_PASS = 0,
 	PF_VERSION,	/* not BRAID_WIRE_VERSION, or reserved header bits set */
-	PF_TYPE,	/* unknown, never sent (ack), or not for this role */
+	PF_TYPE,	/* unknown, or not for this role */
 	PF_LENGTH,	/* no length a packet of its type can have */
 	PF_SESSION,	/* neither the session in force nor the pending one */
 	PF_CAUSES

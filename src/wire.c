@@ -195,6 +195,29 @@ size_t wire_put_nack(uint8_t *p, const struct wire_nack *n)
 	return (size_t)(q - p);
 }
 
+size_t wire_put_feedback(uint8_t *p, const struct wire_feedback *fb)
+{
+	uint8_t *q = p;
+
+	q = put_u8(q, fb->count);
+	q = put_u8(q, 0);
+	q = put_u16(q, 0);
+	for (unsigned i = 0; i < fb->count && i < WIRE_FEEDBACK_MAX; i++) {
+		const struct wire_feedback_entry *e = &fb->e[i];
+
+		q = put_u8(q, e->link_id);
+		q = put_u8(q, e->flags);
+		q = put_u16(q, 0);
+		q = put_u32(q, e->tx_us);
+		q = put_u32(q, e->owd_rel_us);
+		q = put_u32(q, e->queue_us);
+		q = put_u32(q, e->rate);
+		q = put_u32(q, e->rx_pkts);
+		q = put_u32(q, e->rx_lost);
+	}
+	return (size_t)(q - p);
+}
+
 size_t wire_put_hs(uint8_t *p, const struct wire_hs *hs)
 {
 	uint8_t *q = p;
@@ -309,6 +332,64 @@ int wire_parse_nack(const uint8_t *p, size_t len, struct wire_nack *n)
 		n->e[i].bits = wire_read_u64(&r);
 		if (!(n->e[i].bits & 1))
 			return -EBADMSG;
+	}
+	if (r.err)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* One FEEDBACK entry; the length is the caller's to have checked. */
+static int parse_feedback_entry(struct wire_reader *r, struct wire_feedback_entry *e)
+{
+	const uint8_t known = WIRE_FB_QUEUED | WIRE_FB_DELAY;
+	uint16_t reserved;
+
+	e->link_id = wire_read_u8(r);
+	e->flags = wire_read_u8(r);
+	reserved = wire_read_u16(r);
+	e->tx_us = wire_read_u32(r);
+	e->owd_rel_us = wire_read_u32(r);
+	e->queue_us = wire_read_u32(r);
+	e->rate = wire_read_u32(r);
+	e->rx_pkts = wire_read_u32(r);
+	e->rx_lost = wire_read_u32(r);
+	if (reserved != 0 || e->link_id >= WIRE_FEEDBACK_MAX || (e->flags & ~known))
+		return -EBADMSG;
+	/* One encoding for each meaning: a figure that is not valid is zero,
+	 * and a capacity needs a rate and the delays it was judged from. */
+	if (!(e->flags & WIRE_FB_DELAY) &&
+	    (e->tx_us || e->owd_rel_us || e->queue_us || (e->flags & WIRE_FB_QUEUED)))
+		return -EBADMSG;
+	if ((e->flags & WIRE_FB_QUEUED) && e->rate == 0)
+		return -EBADMSG;
+	return 0;
+}
+
+_Static_assert(WIRE_FEEDBACK_MAX <= 32, "the seen set is 32 bits");
+
+int wire_parse_feedback(const uint8_t *p, size_t len, struct wire_feedback *fb)
+{
+	struct wire_reader r;
+	uint32_t seen = 0;
+	uint8_t r0;
+	uint16_t r1;
+
+	if (len < WIRE_FEEDBACK_HDR_LEN + WIRE_FEEDBACK_ENTRY_LEN)
+		return -EMSGSIZE;
+	wire_reader_init(&r, p, len);
+	fb->count = wire_read_u8(&r);
+	r0 = wire_read_u8(&r);
+	r1 = wire_read_u16(&r);
+	if (fb->count == 0 || fb->count > WIRE_FEEDBACK_MAX || r0 != 0 || r1 != 0)
+		return -EBADMSG;
+	if (len != WIRE_FEEDBACK_HDR_LEN + (size_t)fb->count * WIRE_FEEDBACK_ENTRY_LEN)
+		return -EMSGSIZE;
+	for (unsigned i = 0; i < fb->count; i++) {
+		struct wire_feedback_entry *e = &fb->e[i];
+
+		if (parse_feedback_entry(&r, e) < 0 || (seen & 1u << e->link_id))
+			return -EBADMSG;
+		seen |= 1u << e->link_id;
 	}
 	if (r.err)
 		return -EMSGSIZE;

@@ -49,6 +49,7 @@
  * Every link_id field below (DATA, PARITY, NACK, PROBE other than a BYE,
  * PROBE_REPLY) must name the link the packet arrived on, as its counter
  * does; a packet where either differs is refused and counted (wrong_link).
+ * FEEDBACK's link ids are the links its entries describe, any of them.
  *
  * Inner header of DATA packets, 16 bytes, then the payload:
  *   0  4  bond_seq     bond-wide sequence number, wraps
@@ -88,6 +89,34 @@
  *   replier's own rx_pkts and rx_lost for that link, then jitter_us u32 (the
  *   replier's RFC 3550 interarrival jitter estimate for that link), 28 bytes.
  *   Its flags are zero.
+ *
+ * FEEDBACK body: what the receiver measured on each link, for the sender's
+ *   scheduler (src/estimate.h makes and reads it). One FEEDBACK may go out
+ *   on any link and describes every link it lists, so unlike the types
+ *   above it names no link of its own: its counter names the link it came
+ *   on. count u8 (1..WIRE_FEEDBACK_MAX), reserved u8[3] zero, then count
+ *   entries of 28 bytes, 4 + 28 * count bytes in all:
+ *     0  1  link_id      the link the entry describes, < WIRE_FEEDBACK_MAX;
+ *                        each link at most once in a packet
+ *     1  1  flags        WIRE_FB_QUEUED: the link was backlogged through the
+ *                        interval, so `rate` is its capacity, not just the
+ *                        load offered; WIRE_FB_DELAY: tx_us, owd_rel_us and
+ *                        queue_us are valid (packets came on the link in the
+ *                        interval). QUEUED only with DELAY and a rate; other
+ *                        bits refused; without DELAY the three fields are 0
+ *     2  2  reserved     zero
+ *     4  4  tx_us        the sender's tx_us (DATA, PARITY; a PROBE's tx_ns /
+ *                        1000) of the newest packet of the interval on the
+ *                        link: the moment the figures refer to
+ *     8  4  owd_rel_us   the link's one-way delay above the smallest of the
+ *                        listed links' (windowed transit minima: the clocks'
+ *                        offset cancels)
+ *     12 4  queue_us     the link's standing queue: the interval's smallest
+ *                        transit above the link's windowed minimum
+ *     16 4  rate         bytes per second delivered in the interval; 0: too
+ *                        few packets to say
+ *     20 4  rx_pkts      DATA and PARITY packets received on the link so far
+ *     24 4  rx_lost      per-link sequence gaps seen on it, as in a PROBE
  */
 #ifndef BRAID_WIRE_H
 #define BRAID_WIRE_H
@@ -106,6 +135,11 @@
 #define WIRE_NACK_ENTRY_LEN  12
 #define WIRE_PROBE_LEN       24
 #define WIRE_PROBE_REPLY_LEN 28
+#define WIRE_FEEDBACK_MAX    16	/* entries, one a link: BRAID_MAX_LINKS */
+#define WIRE_FEEDBACK_HDR_LEN   4
+#define WIRE_FEEDBACK_ENTRY_LEN 28
+#define WIRE_FB_QUEUED       0x01	/* FEEDBACK entry flags */
+#define WIRE_FB_DELAY        0x02
 /* Largest datagram braid reads or writes on a link, and the slab buffer size. */
 #define BRAID_PKT_MAX        2048
 /* Bytes a FEC data shard adds to a payload: its length and its flow id. */
@@ -126,8 +160,7 @@ enum wire_type {
 	WIRE_HS_RESP     = 5,
 	WIRE_PARITY      = 6,
 	WIRE_NACK        = 7,
-	/* Reserved: parsed as a known type, never sent. */
-	WIRE_ACK         = 8,
+	WIRE_FEEDBACK    = 8,
 	WIRE_HS_COOKIE   = 9,
 	WIRE_TYPE_MAX    = 9,
 };
@@ -165,6 +198,20 @@ struct wire_nack {
 		uint32_t base_seq;
 		uint64_t bits;	/* bit 0 set */
 	} e[WIRE_NACK_MAX];
+};
+
+struct wire_feedback {
+	uint8_t count;		/* 1..WIRE_FEEDBACK_MAX */
+	struct wire_feedback_entry {
+		uint8_t  link_id;	/* < WIRE_FEEDBACK_MAX */
+		uint8_t  flags;		/* WIRE_FB_QUEUED, WIRE_FB_DELAY */
+		uint32_t tx_us;
+		uint32_t owd_rel_us;
+		uint32_t queue_us;
+		uint32_t rate;		/* bytes per second; 0 unknown */
+		uint32_t rx_pkts;
+		uint32_t rx_lost;
+	} e[WIRE_FEEDBACK_MAX];
 };
 
 #define WIRE_PROBE_BYE 0x01
@@ -235,6 +282,9 @@ size_t wire_put_hs_cookie(uint8_t *p, const struct wire_hs_cookie *ck);
 size_t wire_put_parity(uint8_t *p, const struct wire_parity *h);
 /* Writes WIRE_NACK_HDR_LEN + count * WIRE_NACK_ENTRY_LEN bytes. */
 size_t wire_put_nack(uint8_t *p, const struct wire_nack *n);
+/* Writes WIRE_FEEDBACK_HDR_LEN + count * WIRE_FEEDBACK_ENTRY_LEN bytes, as
+ * given: the caller makes an entry that wire_parse_feedback takes. */
+size_t wire_put_feedback(uint8_t *p, const struct wire_feedback *fb);
 
 /* Parsers: 0 on success, -EBADMSG for a malformed field (wrong version,
  * unknown type, reserved bits set), -EMSGSIZE for too short or too long input.
@@ -253,5 +303,10 @@ int wire_parse_hs_cookie(const uint8_t *p, size_t len, struct wire_hs_cookie *ck
 int wire_parse_parity(const uint8_t *p, size_t len, struct wire_parity *h);
 /* A NACK body of exactly the length its count says; every entry's bit 0 set. */
 int wire_parse_nack(const uint8_t *p, size_t len, struct wire_nack *n);
+/* A FEEDBACK body of exactly the length its count says, count in range,
+ * every reserved bit zero, each link id below WIRE_FEEDBACK_MAX and listed
+ * once, flags as documented above (QUEUED only with DELAY and a non-zero
+ * rate; tx_us, owd_rel_us and queue_us zero without DELAY). */
+int wire_parse_feedback(const uint8_t *p, size_t len, struct wire_feedback *fb);
 
 #endif

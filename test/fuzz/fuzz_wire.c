@@ -8,7 +8,8 @@
  * exact bytes it came from, which catches a parser that accepts a
  * non-canonical encoding or misreads a field, and must yield fields inside
  * the bounds wire.h documents (for PARITY, a code and a shard length the FEC
- * codec accepts; for NACK, a count in range and bit 0 set in every entry).
+ * codec accepts; for NACK, a count in range and bit 0 set in every entry;
+ * for FEEDBACK, a count in range, each link once and the flags' rules).
  *
  * The input is copied into a BRAID_PKT_MAX buffer, as the daemon's slab
  * buffers are, and under ASan the bytes past the input are poisoned, so a read
@@ -75,10 +76,32 @@ static void check(int ok)
 		abort();
 }
 
-/* The longest inner body any parser re-encodes: a full NACK. */
-#define RE_MAX (WIRE_NACK_HDR_LEN + WIRE_NACK_MAX * WIRE_NACK_ENTRY_LEN)
+/* The longest inner body any parser re-encodes: a full FEEDBACK. */
+#define RE_MAX (WIRE_FEEDBACK_HDR_LEN + WIRE_FEEDBACK_MAX * WIRE_FEEDBACK_ENTRY_LEN)
 _Static_assert(RE_MAX >= WIRE_PROBE_REPLY_LEN && RE_MAX >= WIRE_PARITY_HDR_LEN &&
-	       RE_MAX >= WIRE_DATA_HDR_LEN, "re-encode buffer too small");
+	       RE_MAX >= WIRE_DATA_HDR_LEN &&
+	       RE_MAX >= WIRE_NACK_HDR_LEN + WIRE_NACK_MAX * WIRE_NACK_ENTRY_LEN,
+	       "re-encode buffer too small");
+
+/* What wire.h promises of a FEEDBACK the parser took. */
+static void check_feedback(const struct wire_feedback *fb, size_t len)
+{
+	uint32_t seen = 0;
+
+	check(fb->count >= 1 && fb->count <= WIRE_FEEDBACK_MAX);
+	check(len == WIRE_FEEDBACK_HDR_LEN + (size_t)fb->count * WIRE_FEEDBACK_ENTRY_LEN);
+	for (unsigned i = 0; i < fb->count; i++) {
+		const struct wire_feedback_entry *e = &fb->e[i];
+
+		check(e->link_id < WIRE_FEEDBACK_MAX && !(seen & 1u << e->link_id));
+		seen |= 1u << e->link_id;
+		check(!(e->flags & ~(WIRE_FB_QUEUED | WIRE_FB_DELAY)));
+		if (e->flags & WIRE_FB_QUEUED)
+			check((e->flags & WIRE_FB_DELAY) && e->rate != 0);
+		if (!(e->flags & WIRE_FB_DELAY))
+			check(e->tx_us == 0 && e->owd_rel_us == 0 && e->queue_us == 0);
+	}
+}
 
 static void parse_inner(uint8_t type, const uint8_t *p, size_t len)
 {
@@ -87,6 +110,7 @@ static void parse_inner(uint8_t type, const uint8_t *p, size_t len)
 	struct wire_probe pr;
 	struct wire_parity ph;
 	struct wire_nack nk;
+	struct wire_feedback fb;
 
 	switch (type) {
 	case WIRE_DATA:
@@ -130,8 +154,15 @@ static void parse_inner(uint8_t type, const uint8_t *p, size_t len)
 			check(memcmp(re, p, len) == 0);
 		}
 		break;
+	case WIRE_FEEDBACK:
+		if (wire_parse_feedback(p, len, &fb) == 0) {
+			check_feedback(&fb, len);
+			check(wire_put_feedback(re, &fb) == len);
+			check(memcmp(re, p, len) == 0);
+		}
+		break;
 	default:
-		/* ACK: reserved, no body parser. */
+		/* The handshake types, parsed by the caller. */
 		break;
 	}
 }

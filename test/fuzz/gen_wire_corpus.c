@@ -109,6 +109,21 @@ static size_t make_nack(uint8_t *pkt, const struct wire_nack *nk, int entries,
 	return crypto_seal(fuzz_key, counter, pkt, n - WIRE_OUTER_LEN);
 }
 
+/* A FEEDBACK; like make_nack, entries >= 0 writes that many entries under
+ * fb->count. */
+static size_t make_feedback(uint8_t *pkt, const struct wire_feedback *fb, int entries,
+			    uint64_t counter)
+{
+	struct wire_feedback body = *fb;
+	size_t n = put_outer(pkt, WIRE_FEEDBACK, counter);
+
+	if (entries >= 0)
+		body.count = (uint8_t)entries;
+	n += wire_put_feedback(pkt + n, &body);
+	pkt[WIRE_OUTER_LEN] = fb->count;
+	return crypto_seal(fuzz_key, counter, pkt, n - WIRE_OUTER_LEN);
+}
+
 /* HS_INIT (with a cookie when cookie is set) or HS_RESP. */
 static size_t make_hs(uint8_t *pkt, int resp, int cookie, const uint8_t hs_key[BRAID_KEY_LEN])
 {
@@ -247,6 +262,53 @@ int main(int argc, char **argv)
 		nk.count = 3;
 		n = make_nack(pkt, &nk, 2, 15);
 		bad |= write_seed("nack_short", pkt, n);
+	}
+
+	{
+		struct wire_feedback fb = { .count = 2 };
+
+		fb.e[0] = (struct wire_feedback_entry){
+			.link_id = 1, .flags = WIRE_FB_DELAY | WIRE_FB_QUEUED,
+			.tx_us = 0xfffff000u, .owd_rel_us = 40000, .queue_us = 3500,
+			.rate = 1250000, .rx_pkts = 90000, .rx_lost = 900,
+		};
+		fb.e[1] = (struct wire_feedback_entry){
+			.link_id = 0, .flags = 0, .rx_pkts = 12, .rx_lost = 0,
+		};
+		n = make_feedback(pkt, &fb, -1, 16);
+		bad |= write_seed("feedback", pkt, n);
+		for (unsigned i = 0; i < WIRE_FEEDBACK_MAX; i++)
+			fb.e[i] = (struct wire_feedback_entry){
+				.link_id = (uint8_t)(WIRE_FEEDBACK_MAX - 1 - i),
+				.flags = WIRE_FB_DELAY, .tx_us = 1000 * i,
+				.owd_rel_us = 500 * i, .queue_us = i, .rate = 100000 * i,
+				.rx_pkts = 1000 + i, .rx_lost = i,
+			};
+		fb.count = WIRE_FEEDBACK_MAX;
+		n = make_feedback(pkt, &fb, -1, 17);
+		bad |= write_seed("feedback_max", pkt, n);
+		/* Malformed: count 0 with an entry, a link listed twice, an
+		 * unknown flag, QUEUED without a rate, and a count of 3 with
+		 * two entries. */
+		fb.count = 0;
+		n = make_feedback(pkt, &fb, 1, 18);
+		bad |= write_seed("feedback_count0", pkt, n);
+		fb.count = 2;
+		fb.e[1].link_id = fb.e[0].link_id;
+		n = make_feedback(pkt, &fb, -1, 19);
+		bad |= write_seed("feedback_dup_link", pkt, n);
+		fb.e[1].link_id = 3;
+		fb.e[1].flags = 0x04 | WIRE_FB_DELAY;
+		n = make_feedback(pkt, &fb, -1, 20);
+		bad |= write_seed("feedback_bad_flag", pkt, n);
+		fb.e[1].flags = WIRE_FB_DELAY | WIRE_FB_QUEUED;
+		fb.e[1].rate = 0;
+		n = make_feedback(pkt, &fb, -1, 21);
+		bad |= write_seed("feedback_queued_norate", pkt, n);
+		fb.e[1].rate = 1;
+		fb.count = 3;
+		n = make_feedback(pkt, &fb, 2, 22);
+		bad |= write_seed("feedback_short", pkt, n);
 	}
 
 	/* Garbage from a fixed xorshift sequence, with a plausible first byte. */

@@ -53,7 +53,6 @@ static const struct pf_case hub_cases[] = {
 	{ 100, V, WIRE_DATA, 1, SA, PF_VERSION },
 	{ 100, V, WIRE_DATA, 0x8000, SA, PF_VERSION },
 	{ 100, V, 0, 0, SA, PF_TYPE },
-	{ 100, V, WIRE_ACK, 0, SA, PF_TYPE },
 	{ 100, V, WIRE_TYPE_MAX + 1, 0, SA, PF_TYPE },
 	{ 100, V, 0xff, 0, SA, PF_TYPE },
 	{ WIRE_HS_LEN, V, WIRE_HS_RESP, 0, SA, PF_TYPE },
@@ -84,6 +83,18 @@ static const struct pf_case hub_cases[] = {
 	  PF_LENGTH },
 	{ SEALED(WIRE_NACK_HDR_LEN + 16 * WIRE_NACK_ENTRY_LEN), V, WIRE_NACK, 0, SA, PF_PASS },
 	{ SEALED(WIRE_NACK_HDR_LEN + 17 * WIRE_NACK_ENTRY_LEN), V, WIRE_NACK, 0, SA, PF_LENGTH },
+	/* FEEDBACK: 1..16 whole entries. */
+#define FB(n) SEALED(WIRE_FEEDBACK_HDR_LEN + (n) * WIRE_FEEDBACK_ENTRY_LEN)
+	{ FB(0), V, WIRE_FEEDBACK, 0, SA, PF_LENGTH },
+	{ FB(1) - 1, V, WIRE_FEEDBACK, 0, SA, PF_LENGTH },
+	{ FB(1), V, WIRE_FEEDBACK, 0, SA, PF_PASS },
+	{ FB(1) + 1, V, WIRE_FEEDBACK, 0, SA, PF_LENGTH },
+	{ FB(2) - 1, V, WIRE_FEEDBACK, 0, SA, PF_LENGTH },
+	{ FB(2), V, WIRE_FEEDBACK, 0, SB, PF_PASS },
+	{ FB(WIRE_FEEDBACK_MAX), V, WIRE_FEEDBACK, 0, SA, PF_PASS },
+	{ FB(WIRE_FEEDBACK_MAX + 1), V, WIRE_FEEDBACK, 0, SA, PF_LENGTH },
+	{ FB(1), V, WIRE_FEEDBACK, 0, SC, PF_SESSION },
+	{ 100, V, WIRE_FEEDBACK, 0, SA, PF_LENGTH },
 	/* HS_INIT: exact size; any session but 0, a new one above all. */
 	{ WIRE_HS_LEN, V, WIRE_HS_INIT, 0, SC, PF_PASS },
 	{ WIRE_HS_LEN, V, WIRE_HS_INIT, 0, SA, PF_PASS },
@@ -108,6 +119,9 @@ static const struct pf_case edge_cases[] = {
 	{ WIRE_HS_COOKIE_PKT_LEN + 1, V, WIRE_HS_COOKIE, 0, SB, PF_LENGTH },
 	{ 200, V, WIRE_DATA, 0, SA, PF_PASS },
 	{ 200, V, WIRE_DATA, 0, SC, PF_SESSION },
+	/* FEEDBACK goes both ways. */
+	{ FB(3), V, WIRE_FEEDBACK, 0, SA, PF_PASS },
+	{ FB(3) + 4, V, WIRE_FEEDBACK, 0, SA, PF_LENGTH },
 };
 
 static void run_cases(const struct pf_case *t, size_t n, const struct prefilter_view *v)

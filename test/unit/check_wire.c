@@ -735,6 +735,234 @@ START_TEST(hs_cookie_wrong_lengths)
 }
 END_TEST
 
+/* --- FEEDBACK -------------------------------------------------------------- */
+
+#define FB_LEN(n) (WIRE_FEEDBACK_HDR_LEN + (size_t)(n) * WIRE_FEEDBACK_ENTRY_LEN)
+
+/* A valid FEEDBACK of n entries for links n-1 .. 0, every field distinct. */
+static void make_feedback(struct wire_feedback *fb, unsigned n)
+{
+	memset(fb, 0, sizeof(*fb));
+	fb->count = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++) {
+		struct wire_feedback_entry *e = &fb->e[i];
+
+		e->link_id = (uint8_t)(n - 1 - i);
+		e->flags = i % 3 == 0 ? WIRE_FB_DELAY | WIRE_FB_QUEUED :
+			   i % 3 == 1 ? WIRE_FB_DELAY : 0;
+		if (e->flags & WIRE_FB_DELAY) {
+			e->tx_us = 0xf0000000u + i;
+			e->owd_rel_us = 1000u * i;
+			e->queue_us = 0x80000000u + i;
+		}
+		e->rate = i % 3 == 2 ? 0 : 0xfffffff0u - i;
+		e->rx_pkts = 0x01000000u * i + 7;
+		e->rx_lost = UINT32_MAX - i;
+	}
+}
+
+static int parse_feedback_exact(const uint8_t *src, size_t len, struct wire_feedback *out)
+{
+	uint8_t *p = exact_copy(src, len);
+	int ret = wire_parse_feedback(p, len, out);
+
+	free(p);
+	return ret;
+}
+
+START_TEST(feedback_layout)
+{
+	const struct wire_feedback fb = {
+		.count = 1,
+		.e[0] = {
+			.link_id = 0x0f, .flags = WIRE_FB_QUEUED | WIRE_FB_DELAY,
+			.tx_us = 0x01020304, .owd_rel_us = 0x05060708, .queue_us = 0x090a0b0c,
+			.rate = 0x0d0e0f10, .rx_pkts = 0x11121314, .rx_lost = 0x15161718,
+		},
+	};
+	const uint8_t want[FB_LEN(1)] = {
+		1, 0, 0, 0,
+		0x0f, 0x03, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+		13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+	};
+	uint8_t buf[FB_LEN(1) + 1];
+
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(wire_put_feedback(buf, &fb), sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	ck_assert_uint_eq(buf[sizeof(want)], 0xee);
+}
+END_TEST
+
+/* Every count from 1 to the maximum, with every valid flag combination. */
+START_TEST(feedback_roundtrip)
+{
+	const unsigned n = 1 + (unsigned)_i;
+	struct wire_feedback in, out;
+	uint8_t buf[FB_LEN(WIRE_FEEDBACK_MAX)];
+
+	make_feedback(&in, n);
+	ck_assert_uint_eq(wire_put_feedback(buf, &in), FB_LEN(n));
+	memset(&out, 0x55, sizeof(out));
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(n), &out), 0);
+	ck_assert_uint_eq(out.count, n);
+	for (unsigned i = 0; i < n; i++) {
+		ck_assert_uint_eq(out.e[i].link_id, in.e[i].link_id);
+		ck_assert_uint_eq(out.e[i].flags, in.e[i].flags);
+		ck_assert_uint_eq(out.e[i].tx_us, in.e[i].tx_us);
+		ck_assert_uint_eq(out.e[i].owd_rel_us, in.e[i].owd_rel_us);
+		ck_assert_uint_eq(out.e[i].queue_us, in.e[i].queue_us);
+		ck_assert_uint_eq(out.e[i].rate, in.e[i].rate);
+		ck_assert_uint_eq(out.e[i].rx_pkts, in.e[i].rx_pkts);
+		ck_assert_uint_eq(out.e[i].rx_lost, in.e[i].rx_lost);
+	}
+}
+END_TEST
+
+START_TEST(feedback_lengths)
+{
+	struct wire_feedback in, out;
+	uint8_t buf[FB_LEN(WIRE_FEEDBACK_MAX + 1)];
+
+	memset(buf, 0, sizeof(buf));
+	make_feedback(&in, 2);
+	wire_put_feedback(buf, &in);
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(2), &out), 0);
+	/* Truncated anywhere, or longer than the count says. */
+	for (size_t len = 0; len < FB_LEN(2); len++)
+		ck_assert_int_eq(parse_feedback_exact(buf, len, &out), -EMSGSIZE);
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(2) + 1, &out), -EMSGSIZE);
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(3), &out), -EMSGSIZE);
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(1), &out), -EMSGSIZE);
+	/* Count 0 (an entry after it) and one above the maximum (with the
+	 * length that many entries would have). */
+	buf[0] = 0;
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(1), &out), -EBADMSG);
+	make_feedback(&in, WIRE_FEEDBACK_MAX);
+	wire_put_feedback(buf, &in);
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(WIRE_FEEDBACK_MAX), &out), 0);
+	buf[0] = WIRE_FEEDBACK_MAX + 1;
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(WIRE_FEEDBACK_MAX + 1), &out), -EBADMSG);
+	buf[0] = 255;
+	ck_assert_int_eq(parse_feedback_exact(buf, FB_LEN(WIRE_FEEDBACK_MAX + 1), &out), -EBADMSG);
+}
+END_TEST
+
+/* Each reserved bit, of the header's three bytes and of an entry's two, on
+ * its own makes the packet malformed. */
+START_TEST(feedback_reserved_bits)
+{
+	struct wire_feedback in, out;
+	uint8_t buf[FB_LEN(2)];
+	const size_t entry1 = FB_LEN(1);
+
+	make_feedback(&in, 2);
+	for (unsigned bit = 0; bit < 24; bit++) {
+		wire_put_feedback(buf, &in);
+		buf[1 + bit / 8] = (uint8_t)(1u << (bit % 8));
+		ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), -EBADMSG);
+	}
+	for (unsigned bit = 0; bit < 16; bit++) {
+		wire_put_feedback(buf, &in);
+		buf[entry1 + 2 + bit / 8] = (uint8_t)(1u << (bit % 8));
+		ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), -EBADMSG);
+	}
+}
+END_TEST
+
+START_TEST(feedback_bad_entries)
+{
+	struct wire_feedback in, out;
+	uint8_t buf[FB_LEN(3)];
+
+	make_feedback(&in, 3);
+	/* Unknown flag bits. */
+	for (unsigned bit = 2; bit < 8; bit++) {
+		struct wire_feedback b = in;
+
+		b.e[1].flags |= (uint8_t)(1u << bit);
+		wire_put_feedback(buf, &b);
+		ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), -EBADMSG);
+	}
+	/* Link ids out of range, and a link listed twice. */
+	{
+		static const uint8_t ids[] = { WIRE_FEEDBACK_MAX, WIRE_FEEDBACK_MAX + 1, 0x80, 255 };
+
+		for (size_t i = 0; i < sizeof(ids); i++) {
+			struct wire_feedback b = in;
+
+			b.e[2].link_id = ids[i];
+			wire_put_feedback(buf, &b);
+			ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), -EBADMSG);
+		}
+	}
+	for (unsigned a = 0; a < 3; a++) {
+		for (unsigned b = 0; b < 3; b++) {
+			struct wire_feedback d = in;
+
+			if (a == b)
+				continue;
+			d.e[b].link_id = d.e[a].link_id;
+			wire_put_feedback(buf, &d);
+			ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), -EBADMSG);
+		}
+	}
+	/* The largest link id is fine. */
+	{
+		struct wire_feedback b = in;
+
+		b.e[0].link_id = WIRE_FEEDBACK_MAX - 1;
+		wire_put_feedback(buf, &b);
+		ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), 0);
+	}
+}
+END_TEST
+
+/* QUEUED needs DELAY and a rate; without DELAY the delay fields are zero. */
+START_TEST(feedback_flag_rules)
+{
+	struct wire_feedback in, out;
+	uint8_t buf[FB_LEN(1)];
+	struct wire_feedback_entry *e = &in.e[0];
+
+	make_feedback(&in, 1);
+	ck_assert_uint_eq(e->flags, WIRE_FB_DELAY | WIRE_FB_QUEUED);
+	wire_put_feedback(buf, &in);
+	ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), 0);
+
+	e->rate = 0;
+	wire_put_feedback(buf, &in);
+	ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), -EBADMSG);
+	e->rate = 1;
+	wire_put_feedback(buf, &in);
+	ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), 0);
+
+	/* QUEUED without DELAY, even with the delay fields zero. */
+	e->flags = WIRE_FB_QUEUED;
+	e->tx_us = e->owd_rel_us = e->queue_us = 0;
+	wire_put_feedback(buf, &in);
+	ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), -EBADMSG);
+
+	/* Counts alone: valid; any delay field set without DELAY is not. */
+	e->flags = 0;
+	wire_put_feedback(buf, &in);
+	ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), 0);
+	ck_assert_uint_eq(out.e[0].flags, 0);
+	for (unsigned f = 0; f < 3; f++) {
+		struct wire_feedback b = in;
+		uint32_t *field = f == 0 ? &b.e[0].tx_us : f == 1 ? &b.e[0].owd_rel_us
+								  : &b.e[0].queue_us;
+
+		*field = 1;
+		wire_put_feedback(buf, &b);
+		ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), -EBADMSG);
+		b.e[0].flags = WIRE_FB_DELAY;
+		wire_put_feedback(buf, &b);
+		ck_assert_int_eq(parse_feedback_exact(buf, sizeof(buf), &out), 0);
+	}
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
 	Suite *s = suite_create("wire");
@@ -783,6 +1011,15 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, probe_bye_flag);
 	tcase_add_test(tc, hs_wrong_lengths);
 	tcase_add_test(tc, hs_cookie_wrong_lengths);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("feedback");
+	tcase_add_test(tc, feedback_layout);
+	tcase_add_loop_test(tc, feedback_roundtrip, 0, WIRE_FEEDBACK_MAX);
+	tcase_add_test(tc, feedback_lengths);
+	tcase_add_test(tc, feedback_reserved_bits);
+	tcase_add_test(tc, feedback_bad_entries);
+	tcase_add_test(tc, feedback_flag_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
