@@ -89,22 +89,31 @@ void sched_arrival_charge(struct sched_link *l, size_t len, uint64_t now)
 	l->free_at = add_sat(start, serialize_ns(l, len));
 }
 
-/* The wait predicted for a packet sent at t: the sample at or before t,
- * less what has drained since. 0 without one (nothing was queued then, as
- * far as we knew). */
-static uint64_t predicted_wait(const struct sched_link *l, uint64_t t)
+/* The least wait predicted for what was sent in (from, t]: the samples
+ * taken then, and the one at or before t less what has drained since. 0
+ * without any (nothing was queued then, as far as we knew). The peer's
+ * figure is the least of the packets it saw since its last report, so the
+ * least of ours over the same sends is what it is held against. */
+static uint64_t predicted_wait(const struct sched_link *l, uint64_t from, uint64_t t)
 {
-	uint64_t at = 0, wait = 0;
+	uint64_t at = 0, wait = 0, least = UINT64_MAX;
 
 	for (unsigned i = 0; i < SCHED_HIST; i++) {
-		if (l->hist[i].at && l->hist[i].at <= t && l->hist[i].at > at) {
-			at = l->hist[i].at;
+		const uint64_t a = l->hist[i].at;
+
+		if (a == 0 || a > t)
+			continue;
+		if (a > from && l->hist[i].wait < least)
+			least = l->hist[i].wait;
+		if (a > at) {
+			at = a;
 			wait = l->hist[i].wait;
 		}
 	}
 	if (at == 0)
 		return 0;
-	return wait > t - at ? wait - (t - at) : 0;
+	wait = wait > t - at ? wait - (t - at) : 0;
+	return wait < least ? wait : least;
 }
 
 unsigned sched_arrival_pick(struct sched *s, size_t len, uint64_t now, unsigned *out)
@@ -173,7 +182,8 @@ int sched_link_observe(struct sched *s, unsigned id, uint64_t sent_at, uint64_t 
 	 * then; what is said to have left in the future is nonsense. */
 	if (sent_at < l->fix_at || sent_at > now)
 		return 0;
-	pred = predicted_wait(l, sent_at);
+	pred = predicted_wait(l, l->obs_sent, sent_at);
+	l->obs_sent = sent_at;
 	if (queue_ns > pred + QUEUE_SLACK_NS) {
 		/* More queue than predicted: as much more is still in front of
 		 * what we send now, and the rate is likely too high. */
@@ -181,11 +191,16 @@ int sched_link_observe(struct sched *s, unsigned id, uint64_t sent_at, uint64_t 
 		l->fix_at = now;
 		if (l->rate_Bps && l->rate_scale > RATE_SCALE_MIN)
 			l->rate_scale -= l->rate_scale / 16;
+	} else if (pred > queue_ns + QUEUE_SLACK_NS) {
+		/* Less: the link drains faster than we thought (its rate is
+		 * estimated low on purpose), and a queue predicted that is
+		 * not there sends to slower links what they need not carry. */
+		uint64_t less = pred - queue_ns;
+
+		l->free_at = l->free_at > now + less ? l->free_at - less : now;
+		l->fix_at = now;
 	} else if (l->rate_scale < 1024) {
-		/* Less, or about as predicted: the rate holds. Less moves
-		 * nothing back: the peer's figure is the least of an interval,
-		 * so it reads low while a queue grows, and a prediction too
-		 * high only sends a little more to a slower link. */
+		/* As predicted: the rate holds, and a trim grows back. */
 		l->rate_scale += (1024 - l->rate_scale + 7) / 8;
 	}
 	return 0;

@@ -14,6 +14,8 @@
  *   nack.c       NACKs: asking for what is missing, answering the peer's asks
  *   link.c       link state, weight = auto, links added, deleted and taken
  *                out of service, and the BYE that tells the peer
+ *   feedback.c   what each link shows the receiver (estimate.h), reported back,
+ *                and the scheduler's delays and rates taken from the reports
  *   probe.c      probes, and what they and the data tell of each link: round
  *                trip, loss, jitter
  *   timers.c     core_tick: what falls due with time
@@ -32,6 +34,7 @@
 #include "braid/wire.h"
 #include "cookie.h"
 #include "core.h"
+#include "estimate.h"
 #include "prefilter.h"
 #include "ratelimit.h"
 #include "replay.h"
@@ -140,6 +143,11 @@ struct core_link {
 	uint64_t cookie_at;
 	uint8_t cookie[WIRE_HS_COOKIE_LEN];
 
+	/* What the peer's packets on this link show (our end of its
+	 * reports), and what its reports say of our sends (feedback.c). */
+	struct est_rx erx;
+	struct est_tx etx;
+
 	struct braid_link_stats st;
 };
 
@@ -234,6 +242,10 @@ struct core {
 	struct braid_bond_stats st;
 	/* The sessions taken, for the workers' prefilter (publish_sessions). */
 	struct prefilter_view pf;
+	/* FEEDBACK: the last report sent, and whether DATA or PARITY came
+	 * since (feedback.c). */
+	uint64_t fb_last;
+	bool fb_data;
 };
 
 /* DATA packets a link delivers before what it showed of its order is used
@@ -304,5 +316,12 @@ void link_rx_account(struct core *c, struct core_link *lk, uint32_t link_seq,
 		     uint32_t tx_us);
 void on_probe(struct core *c, unsigned id, const struct wire_probe *in);
 void on_probe_reply(struct core *c, unsigned id, const struct wire_probe *in);
+void link_rx_age(struct core *c, struct core_link *lk);
+
+/* feedback.c */
+void fb_rx_sample(struct core *c, unsigned id, uint32_t tx_us, size_t len, bool data);
+uint64_t fb_tick(struct core *c);
+void fb_sched_paths(struct core *c);
+void on_feedback(struct core *c, const struct wire_feedback *fb);
 
 #endif

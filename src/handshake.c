@@ -140,7 +140,13 @@ static void session_begin(struct core *c, uint32_t session)
 		lk->jit_have = false;
 		lk->peer_have = false;
 		lk->next_probe = c->now;
+		/* The peer's clock and counts start over with its session. */
+		est_rx_init(&lk->erx);
+		est_tx_init(&lk->etx);
 	}
+	c->fb_last = 0;
+	c->fb_data = false;
+	fb_sched_paths(c);
 	stat_add(c->st.handshakes, 1);
 	stat_set(c->st.session, session);
 	c->wake = c->now;

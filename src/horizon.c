@@ -21,7 +21,9 @@
  * A link that is up but has delivered nothing yet may carry the gap: no
  * horizon then. A link silent for four of its usual gaps (the peer may have
  * stopped using it; judged, if it is up, once it has delivered a quarter of
- * HORIZON_WARMUP) is left out, and then the grace
+ * HORIZON_WARMUP, or once it has been silent as long as a link that came up
+ * may take to deliver: a link the peer's scheduler left after a few packets,
+ * because another lands first) is left out, and then the grace
  * also covers how much slower it can be than the fastest link: a packet it
  * still carries, sent before a later one on a faster link, trails that one by
  * at most the difference of their transit times. */
@@ -73,12 +75,19 @@ void set_horizon(struct core *c)
 			if (lk->fresh_at &&
 			    c->now - max_u64(lk->fresh_at, c->data_since) < fresh_ns(c))
 				return;
+			/* A link that brings only parity (the peer puts it
+			 * on the slow links, data on the fast one) holds no
+			 * horizon, but a gap waits for what it is bringing. */
+			if (lk->jit_have && lk->transit_max > tmin)
+				grace = max_u64(grace, NS_PER_MS +
+						(uint64_t)(lk->transit_max - tmin) * NS_PER_US);
 			continue;
 		}
 		/* Down in our eyes need not be down in the peer's: a link
 		 * still delivering counts like any other. */
 		silent = c->now - lk->rx_data_at > max_u64(2 * NS_PER_MS, 4 * lk->rx_gap_ns) &&
-			 (lk->rx_bond_n >= HORIZON_WARMUP / 4 || lk->state != LINK_UP);
+			 (lk->rx_bond_n >= HORIZON_WARMUP / 4 || lk->state != LINK_UP ||
+			  c->now - lk->rx_data_at > fresh_ns(c));
 		if (lk->rx_bond_n < HORIZON_WARMUP &&
 		    (lk->rx_bond_n < HORIZON_WARMUP / 4 || c->now - lk->rx_first_at < NS_PER_S))
 			warm = false;

@@ -138,7 +138,7 @@ void link_rx_account(struct core *c, struct core_link *lk, uint32_t link_seq,
  * which on a link carrying a few packets a second (a link weight = auto has
  * turned down) takes seconds, and the peer would see a loss long after it
  * happened, in a burst. */
-static void link_rx_age(struct core *c, struct core_link *lk)
+void link_rx_age(struct core *c, struct core_link *lk)
 {
 	if (lk->rx_any && lk->rx_mark_at &&
 	    c->now - lk->rx_mark_at >= 2 * lk->rx_reorder_ns + 10 * NS_PER_MS) {

@@ -139,12 +139,14 @@ union inner {
 	struct wire_parity par;
 	struct wire_nack nk;
 	struct wire_probe pr;
+	struct wire_feedback fb;
 };
 
 /* Parses the inner header of a packet of type `type` (plain, n bytes) into
  * in and sets *link to the link it names as the one it went out on, or to
  * `arrival` for a BYE, which names the link it takes out of service and may
- * come on any (its outer counter still names the link it came on). 0 or
+ * come on any, and for a FEEDBACK, which names only the links it reports on
+ * (the outer counter of both still names the link they came on). 0 or
  * -EBADMSG (malformed, or a type not spoken). */
 static int inner_parse(uint8_t type, const uint8_t *plain, size_t n, unsigned arrival,
 		       union inner *in, unsigned *link)
@@ -172,8 +174,12 @@ static int inner_parse(uint8_t type, const uint8_t *plain, size_t n, unsigned ar
 		*link = type == WIRE_PROBE && (in->pr.flags & WIRE_PROBE_BYE) ? arrival
 									   : in->pr.link_id;
 		return 0;
+	case WIRE_FEEDBACK:
+		if (wire_parse_feedback(plain, n, &in->fb) < 0)
+			return -EBADMSG;
+		*link = arrival;
+		return 0;
 	default:
-		/* ACK: authenticated but not spoken. */
 		return -EBADMSG;
 	}
 }
@@ -289,18 +295,27 @@ void core_rx_link(struct core *c, unsigned id, const struct core_path *path,
 
 	switch (o.type) {
 	case WIRE_DATA:
+		fb_rx_sample(c, id, in.d.tx_us, len, true);
 		on_data(c, id, &in.d, pkt + WIRE_OUTER_LEN + WIRE_DATA_HDR_LEN,
 			(size_t)n - WIRE_DATA_HDR_LEN);
 		break;
 	case WIRE_PROBE:
+		/* A probe's time is the peer's clock, as DATA's is (a
+		 * reply's is ours, echoed). */
+		if (!(in.pr.flags & WIRE_PROBE_BYE))
+			fb_rx_sample(c, id, (uint32_t)(in.pr.tx_ns / NS_PER_US), len, false);
 		on_probe(c, id, &in.pr);
 		break;
 	case WIRE_PROBE_REPLY:
 		on_probe_reply(c, id, &in.pr);
 		break;
 	case WIRE_PARITY:
+		fb_rx_sample(c, id, in.par.tx_us, len, true);
 		on_parity(c, id, &in.par, pkt + WIRE_OUTER_LEN + WIRE_PARITY_HDR_LEN,
 			  (size_t)n - WIRE_PARITY_HDR_LEN);
+		break;
+	case WIRE_FEEDBACK:
+		on_feedback(c, &in.fb);
 		break;
 	case WIRE_NACK:
 		on_nack(c, id, &in.nk);

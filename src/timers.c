@@ -96,6 +96,11 @@ uint64_t core_tick(struct core *c, uint64_t now)
 			fec_close(c);
 		next = min_u64(next, fec_deadline(c));
 	}
+	if (c->ready && c->confirmed) {
+		next = min_u64(next, fb_tick(c));
+		/* Reports that stopped coming make the delays stale. */
+		fb_sched_paths(c);
+	}
 	c->wake = UINT64_MAX;
 	nack_flush(c);
 	next = min_u64(next, c->wake);

@@ -66,6 +66,7 @@ struct sched_link {
 	uint32_t rate_scale;	/* of 1024: cut while the peer sees more queue than predicted */
 	uint64_t free_at;	/* when what it was given has left */
 	uint64_t fix_at;	/* the last correction from the peer's report */
+	uint64_t obs_sent;	/* what the last report referred to */
 	struct {
 		uint64_t at;	/* a send */
 		uint64_t wait;	/* the queue predicted in front of it */
@@ -100,12 +101,13 @@ int sched_link_set_live(struct sched *s, unsigned id, bool live);
  * trip): only their differences count. 0 or -ENOENT. */
 int sched_link_set_path(struct sched *s, unsigned id, bool have_delay, uint64_t delay_ns,
 			uint64_t rate_Bps);
-/* The peer saw a queue of queue_ns in front of what left on link id at
- * sent_at: if that is more than was predicted then, the link's "free at"
- * time moves out by the difference and its rate is trimmed by 1/16 (down
- * to half the estimate); while predictions hold, the trim grows back.
- * Reports on what was sent before the last correction are ignored (they
- * show the error already corrected). 0 or -ENOENT. */
+/* The peer saw at least queue_ns of queue in front of what left on link id
+ * since its last report, up to sent_at: against the least predicted for
+ * those sends, more moves the link's "free at" time out by the difference
+ * and trims its rate by 1/16 (down to half the estimate); less moves it
+ * back; while predictions hold, the trim grows back. Reports on what was
+ * sent before the last correction are ignored (they show the error
+ * already corrected). 0 or -ENOENT. */
 int sched_link_observe(struct sched *s, unsigned id, uint64_t sent_at, uint64_t queue_ns,
 		       uint64_t now);
 /* len bytes sent on link id besides sched_pick's (parity, retransmissions):

@@ -270,10 +270,86 @@ START_TEST(test_no_estimates_is_dwrr)
 }
 END_TEST
 
+/* The peer's end of the reports on two links, as estimate.c makes them:
+ * every 15 ms, for each link, the least wait of the packets that reached
+ * it since the last report and the send time of the newest; a report
+ * reaches us REPORT_BACK after the peer made it. */
+#define PEER_Q 4096
+#define REPORT_BACK (10 * MS)
+struct peer {
+	struct {
+		struct { uint64_t sent, wait, arrive; } q[PEER_Q];
+		unsigned head, tail;
+	} l[2];
+	uint64_t next;
+};
+
+static void peer_sent(struct peer *p, unsigned li, uint64_t sent, uint64_t wait, uint64_t arrive)
+{
+	unsigned t = p->l[li].tail++ % PEER_Q;
+
+	p->l[li].q[t].sent = sent;
+	p->l[li].q[t].wait = wait;
+	p->l[li].q[t].arrive = arrive;
+}
+
+/* Delivers the reports due by now; rate_known: whether the estimator
+ * would pass on a link's rate (7/8 of it) once it saw the link queue. */
+static void peer_report(struct peer *p, struct sched *s, const struct fifo *f, uint64_t now,
+			bool rate_known)
+{
+	if (now < p->next)
+		return;
+	p->next = now + 15 * MS;
+	for (unsigned li = 0; li < 2; li++) {
+		uint64_t least = UINT64_MAX, newest = 0;
+
+		while (p->l[li].head != p->l[li].tail &&
+		       p->l[li].q[p->l[li].head % PEER_Q].arrive + REPORT_BACK <= now) {
+			unsigned h = p->l[li].head++ % PEER_Q;
+
+			if (p->l[li].q[h].wait < least)
+				least = p->l[li].q[h].wait;
+			newest = p->l[li].q[h].sent;
+		}
+		if (!newest)
+			continue;
+		sched_link_observe(s, li, newest, least, now);
+		if (rate_known && least > 1 * MS)
+			sched_link_set_path(s, li, true, f[li].delay, f[li].rate * 7 / 8);
+	}
+}
+
+/* Offers pps of 1048-byte packets for n packets over two links with the
+ * peer's reports; returns the largest wait a packet met on link 0 after
+ * the first 2000, and counts each link's packets. */
+static uint64_t run_reported(struct sched *s, struct fifo f[2], unsigned n, double pps,
+			     bool rate_known, uint64_t count[2])
+{
+	static struct peer p;
+	uint64_t now = 1000 * MS, wait_max = 0;
+
+	memset(&p, 0, sizeof(p));
+	for (unsigned k = 0; k < n; k++) {
+		unsigned o[SCHED_MAX_LINKS];
+		uint64_t wait, arrive;
+
+		sched_pick(s, 1048, now, o, SCHED_MAX_LINKS);
+		wait = f[o[0]].free_at > now ? f[o[0]].free_at - now : 0;
+		arrive = fifo_send(&f[o[0]], 1048, now);
+		peer_sent(&p, o[0], now, wait, arrive);
+		count[o[0]]++;
+		if (k >= 2000 && o[0] == 0 && wait > wait_max)
+			wait_max = wait;
+		peer_report(&p, s, f, now, rate_known);
+		now += (uint64_t)(1e9 / pps);
+	}
+	return wait_max;
+}
+
 /* A fast link whose rate is not known yet, offered twice what it carries:
- * the peer's reports (every 15 ms, of what it saw a round trip ago: the
- * queue, and the rate once the link queued) bound the queue and move the
- * rest elsewhere. */
+ * the reports (its queue, and its rate once it queued) bound the queue and
+ * move the rest elsewhere. */
 START_TEST(test_reports_bound_unknown_queue)
 {
 	struct sched s;
@@ -281,91 +357,49 @@ START_TEST(test_reports_bound_unknown_queue)
 		{ .rate = MBIT(5), .delay = 10 * MS },
 		{ .rate = MBIT(50), .delay = 30 * MS },
 	};
-	uint64_t now = 1000 * MS, next_report = now, wait_max = 0, n[2] = { 0 };
-	/* What left when, and the queue it met, for the reports. */
-	struct { uint64_t sent, wait; } last[2] = { { 0, 0 }, { 0, 0 } };
+	uint64_t n[2] = { 0 }, wait_max;
 
 	sched_init(&s, SCHED_AGGREGATE);
 	for (unsigned i = 0; i < 2; i++) {
 		add_live(&s, i, 1);
 		sched_link_set_path(&s, i, true, f[i].delay, 0);
 	}
-	/* 10 Mbit/s offered for 10 s, twice link 1's rate. */
-	for (unsigned k = 0; k < 12000; k++) {
-		unsigned o[SCHED_MAX_LINKS];
-		uint64_t wait;
-
-		sched_pick(&s, 1048, now, o, SCHED_MAX_LINKS);
-		wait = f[o[0]].free_at > now ? f[o[0]].free_at - now : 0;
-		fifo_send(&f[o[0]], 1048, now);
-		n[o[0]]++;
-		if (k >= 2000 && o[0] == 0 && wait > wait_max)
-			wait_max = wait;
-		/* The peer's report on link 1 reaches us 10 ms after it saw the
-		 * packet, which saw its queue wait + 10 ms after it left. */
-		if (now >= next_report) {
-			for (unsigned i = 0; i < 2; i++) {
-				if (!last[i].sent || last[i].sent + last[i].wait + 20 * MS > now)
-					continue;
-				sched_link_observe(&s, i, last[i].sent, last[i].wait, now);
-				/* A queued link's deliveries show its rate: the
-				 * estimator passes on 7/8 of it. */
-				if (last[i].wait > 1 * MS)
-					sched_link_set_path(&s, i, true, f[i].delay, f[i].rate * 7 / 8);
-			}
-			next_report = now + 15 * MS;
-		}
-		if (last[o[0]].sent + last[o[0]].wait + 20 * MS <= now || !last[o[0]].sent) {
-			last[o[0]].sent = now;
-			last[o[0]].wait = wait;
-		}
-		now += 838000;	/* 1048 B at 10 Mbit/s */
-	}
-	ck_assert_msg(wait_max < 60 * MS, "link 1's queue reached %.1f ms", wait_max / 1e6);
+	/* 10 Mbit/s offered for 10 s. */
+	wait_max = run_reported(&s, f, 12000, 1193, true, n);
+	ck_assert_msg(wait_max < 40 * MS, "link 1's queue reached %.1f ms", wait_max / 1e6);
 	ck_assert_uint_gt(n[1], 12000 / 4);
 	ck_assert_uint_gt(n[0], 12000 / 4);
 }
 END_TEST
 
-/* A known rate that is too high: the reports trim it, so the queue stays
- * bounded where an uncorrected estimate would grow it without end. */
-START_TEST(test_reports_trim_high_rate)
+/* A known rate that is too high, and one too low: the reports correct
+ * both, so the queue stays bounded where an uncorrected estimate too high
+ * would grow it without end, and the split stays near the best one. */
+START_TEST(test_reports_correct_rate)
 {
-	struct sched s;
-	struct fifo f[2] = {
-		{ .rate = MBIT(10), .delay = 20 * MS },
-		{ .rate = MBIT(5), .delay = 40 * MS },
-	};
-	uint64_t now = 1000 * MS, wait_max = 0;
-	uint64_t sent0 = 0, wait0 = 0, next_report = now;
+	for (unsigned high = 0; high < 2; high++) {
+		struct sched s;
+		struct fifo f[2] = {
+			{ .rate = MBIT(10), .delay = 20 * MS },
+			{ .rate = MBIT(5), .delay = 40 * MS },
+		};
+		uint64_t n[2] = { 0 }, wait_max;
+		double share0;
 
-	sched_init(&s, SCHED_AGGREGATE);
-	add_live(&s, 0, 10);
-	add_live(&s, 1, 5);
-	sched_link_set_path(&s, 0, true, 20 * MS, MBIT(11));	/* 10% high */
-	sched_link_set_path(&s, 1, true, 40 * MS, MBIT(5));
-	for (unsigned k = 0; k < 30000; k++) {	/* 12 Mbit/s for 20 s */
-		unsigned o[SCHED_MAX_LINKS];
-		uint64_t wait;
-
-		sched_pick(&s, 1048, now, o, SCHED_MAX_LINKS);
-		wait = f[o[0]].free_at > now ? f[o[0]].free_at - now : 0;
-		fifo_send(&f[o[0]], 1048, now);
-		if (o[0] == 0) {
-			if (k > 5000 && wait > wait_max)
-				wait_max = wait;
-			if (!sent0 || sent0 + wait0 + 40 * MS <= now) {
-				sent0 = now;
-				wait0 = wait;
-			}
-		}
-		if (now >= next_report && sent0 && sent0 + wait0 + 40 * MS <= now) {
-			sched_link_observe(&s, 0, sent0, wait0, now);
-			next_report = now + 15 * MS;
-		}
-		now += 698000;	/* 1048 B at 12 Mbit/s */
+		sched_init(&s, SCHED_AGGREGATE);
+		add_live(&s, 0, 10);
+		add_live(&s, 1, 5);
+		sched_link_set_path(&s, 0, true, 20 * MS, high ? MBIT(11) : MBIT(8));
+		sched_link_set_path(&s, 1, true, 40 * MS, MBIT(5));
+		/* 12 Mbit/s for 20 s: at least a fifth must cross link 2,
+		 * and nothing need wait more than 21 ms on link 1. */
+		wait_max = run_reported(&s, f, 30000, 1431, false, n);
+		share0 = (double)n[0] / 30000;
+		ck_assert_msg(wait_max < 30 * MS, "rate %s: link 1's queue reached %.1f ms",
+			      high ? "high" : "low", wait_max / 1e6);
+		ck_assert_msg(share0 > 0.72 && share0 < 0.84, "rate %s: link 1 carried %.3f",
+			      high ? "high" : "low", share0);
 	}
-	ck_assert_msg(wait_max < 40 * MS, "link 1's queue reached %.1f ms", wait_max / 1e6);
 }
 END_TEST
 
@@ -442,7 +476,7 @@ static Suite *arrival_suite(void)
 	tcase_add_test(tc, test_equal_links_keep_shares);
 	tcase_add_test(tc, test_no_estimates_is_dwrr);
 	tcase_add_test(tc, test_reports_bound_unknown_queue);
-	tcase_add_test(tc, test_reports_trim_high_rate);
+	tcase_add_test(tc, test_reports_correct_rate);
 	tcase_add_test(tc, test_observe_ignores_old_and_future);
 	tcase_add_test(tc, test_charge_and_predict);
 	tcase_add_test(tc, test_invalid_args);

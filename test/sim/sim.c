@@ -352,6 +352,7 @@ struct sim {
 	/* configuration, set by the scenario */
 	uint64_t dur_ns;
 	enum sched_mode mode;
+	enum sched_algo algo;	/* aggregate mode's rule; default arrival */
 	uint64_t budget_ns;
 	bool unordered;
 	unsigned fec_k, fec_m;	/* 0: no FEC */
@@ -1413,6 +1414,7 @@ static int side_core_create(struct sim *s, struct side *sd)
 	struct core_params cp = {
 		.role = sd->id == 0 ? ROLE_EDGE : ROLE_HUB,
 		.mode = s->mode,
+		.algo = s->algo,
 		.budget_ns = s->budget_ns,
 		.unordered = s->unordered,
 		.probe_interval_ns = s->probe_ns,
@@ -2244,19 +2246,38 @@ static uint64_t snap_delta(const struct sim *s, unsigned a, unsigned b, unsigned
 	return s->snap[b].tx_data[side][li] - s->snap[a].tx_data[side][li];
 }
 
+/* Aggregate mode over links of 10, 12 and 15 ms without a rate limit:
+ * DWRR gives every link its share; earliest arrival puts the data on link0,
+ * where it lands first (the others carry what went before the estimates
+ * came, and what a tie sends them). */
 static void ck_clean(struct sim *s)
 {
 	if (s->mode != SCHED_AGGREGATE)
 		return;
 	for (unsigned d = 0; d < 2; d++) {
+		uint64_t tx[SIM_MAX_LINKS] = { 0 }, others = 0;
+
 		for (unsigned li = 0; li < s->nlinks; li++) {
 			const struct braid_link_stats *ls = core_link_stats(s->side[d].core, li);
 
-			if (!ls || stat_get(ls->tx_data) == 0)
-				violation(s, "%s never sent data on link%u in aggregate mode",
+			tx[li] = ls ? stat_get(ls->tx_data) : 0;
+			if (li)
+				others += tx[li];
+			if (s->algo == SCHED_DWRR && tx[li] == 0)
+				violation(s, "%s never sent data on link%u with scheduler = dwrr",
 					  s->side[d].name, li);
 		}
+		if (s->algo == SCHED_ARRIVAL && tx[0] <= 4 * others)
+			violation(s, "%s sent %" PRIu64 " data packets on link0, where they land "
+				  "first, and %" PRIu64 " on the others", s->side[d].name, tx[0],
+				  others);
 	}
+}
+
+static void sc_clean_dwrr(struct sim *s)
+{
+	sc_clean(s);
+	s->algo = SCHED_DWRR;
 }
 
 /* Nothing is lost on these links, so no link may report loss: a probe
@@ -2621,6 +2642,8 @@ static const struct scenario scenarios[] = {
 	  ck_rated },
 	{ "equal", "three equal 10 Mbit/s, 10 ms links at 8 Mbit/s: a third of the data each",
 	  sc_equal, ck_rated, ex_equal },
+	{ "clean-dwrr", "as clean with scheduler = dwrr: every link carries its share",
+	  sc_clean_dwrr, ck_clean },
 };
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
