@@ -205,6 +205,22 @@ static const struct counter_def link_counters[] = {
 #undef LC
 };
 
+/* A link gauge: where it is, and what to divide it by for the metric's unit
+ * (1: a whole number, written as one). */
+static const struct gauge_def {
+	size_t off;
+	uint64_t div;
+	const char *name, *help;
+} link_gauges[] = {
+#define LG(f, div, n, h) { offsetof(struct braid_link_stats, f), div, n, h }
+	LG(weight, 1, "link_weight", "The link's weight"),
+	LG(rtt_us, 1000000, "link_rtt_seconds", "Smoothed probe round trip"),
+	LG(rttvar_us, 1000000, "link_rttvar_seconds", "Round-trip variation"),
+	LG(jitter_us, 1000000, "link_jitter_seconds", "RFC 3550 interarrival jitter, our receive side"),
+	LG(loss_ppm, 1000000, "link_loss_ratio", "Loss estimate"),
+#undef LG
+};
+
 static uint64_t field(const void *base, size_t off)
 {
 	return stat_get(*(const uint64_t *)((const char *)base + off));
@@ -248,6 +264,26 @@ static void family(struct out *o, const char *name, const char *type, const char
 	put(o, "# HELP braid_%s %s\n# TYPE braid_%s %s\n", name, help, name, type);
 }
 
+/* A family with a series per link, of the link stats field at off divided
+ * by div. */
+static void link_family(struct out *o, const struct braidd *d, const char *name,
+			const char *type, const char *help, size_t off, uint64_t div)
+{
+	family(o, name, type, help);
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
+
+		if (!l)
+			continue;
+		if (div == 1)
+			put(o, "braid_%s{link=\"%s\"} %" PRIu64 "\n", name, braidd_link_name(d, id),
+			    field(l, off));
+		else
+			put(o, "braid_%s{link=\"%s\"} %.6g\n", name, braidd_link_name(d, id),
+			    (double)field(l, off) / (double)div);
+	}
+}
+
 size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 {
 	const struct braid_bond_stats *b = core_bond_stats(d->core);
@@ -279,46 +315,19 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 		char name[96];
 
 		snprintf(name, sizeof(name), "%s_total", link_counters[i].name);
-		family(&o, name, "counter", link_counters[i].help);
-		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-			const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
-
-			if (l)
-				put(&o, "braid_%s{link=\"%s\"} %" PRIu64 "\n", name,
-				    braidd_link_name(d, id), field(l, link_counters[i].off));
-		}
+		link_family(&o, d, name, "counter", link_counters[i].help, link_counters[i].off, 1);
 	}
-	static const struct {
-		const char *name, *help;
-		int what;
-	} gauges[] = {
-		{ "link_up", "1 if the link is in the schedule", 0 },
-		{ "link_weight", "The link's weight", 1 },
-		{ "link_rtt_seconds", "Smoothed probe round trip", 2 },
-		{ "link_rttvar_seconds", "Round-trip variation", 3 },
-		{ "link_jitter_seconds", "RFC 3550 interarrival jitter, our receive side", 4 },
-		{ "link_loss_ratio", "Loss estimate", 5 },
-	};
-	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
-		family(&o, gauges[g].name, "gauge", gauges[g].help);
-		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-			const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
-			double v = 0;
+	family(&o, "link_up", "gauge", "1 if the link is in the schedule");
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
 
-			if (!l)
-				continue;
-			switch (gauges[g].what) {
-			case 0: v = stat_get(l->state) == LINK_UP; break;
-			case 1: v = (double)stat_get(l->weight); break;
-			case 2: v = (double)stat_get(l->rtt_us) / 1e6; break;
-			case 3: v = (double)stat_get(l->rttvar_us) / 1e6; break;
-			case 4: v = (double)stat_get(l->jitter_us) / 1e6; break;
-			case 5: v = (double)stat_get(l->loss_ppm) / 1e6; break;
-			}
-			put(&o, "braid_%s{link=\"%s\"} %.6g\n", gauges[g].name,
-			    braidd_link_name(d, id), v);
-		}
+		if (l)
+			put(&o, "braid_link_up{link=\"%s\"} %d\n", braidd_link_name(d, id),
+			    stat_get(l->state) == LINK_UP);
 	}
+	for (size_t g = 0; g < sizeof(link_gauges) / sizeof(link_gauges[0]); g++)
+		link_family(&o, d, link_gauges[g].name, "gauge", link_gauges[g].help,
+			    link_gauges[g].off, link_gauges[g].div);
 	family(&o, "flows_full_packets_total", "counter",
 	       "Datagrams dropped: no flow id free for a new application sender");
 	put(&o, "braid_flows_full_packets_total %" PRIu64 "\n", workers_sum(d, FLOWS_FULL));
