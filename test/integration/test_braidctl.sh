@@ -264,7 +264,7 @@ lerr "is not an address" link add l9 local=127.0.0.1 remote=127.0.0.1:18621 || w
 lerr "missing 'remote'" link add l9 local=127.0.0.1:0 || wrong=1
 lerr EADDRINUSE link add l9 local=127.0.0.1:18611 remote=127.0.0.1:18621 || wrong=1
 lerr "unknown key 'mode'" link add l9 local=127.0.0.1:0 remote=127.0.0.1:18621 mode=x || wrong=1
-lerr "must be auto or 1..1000" link set l1 weight=0 || wrong=1
+lerr "must be auto or 0..1000" link set l1 weight=1001 || wrong=1
 lerr "state=up|down" link set l1 state=sideways || wrong=1
 [ -z "$wrong" ] && pass "link add/del/set errors: ENOENT, EEXIST, EINVAL, EADDRINUSE, each explained" ||
 	fail "link command errors"
