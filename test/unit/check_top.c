@@ -238,6 +238,29 @@ static const char *word(const char *l, unsigned i, char *w, size_t len)
 	return w;
 }
 
+/* The link's second row (the estimates'), after its first (the table's). */
+static const char *row2(const char *f, const char *name)
+{
+	const char *r = row(f, name);
+
+	return r ? row(strchr(r, '\n') + 1, name) : NULL;
+}
+
+/* Words first, first + 1, ... of the line at l are those of want, and
+ * no more follow. */
+static void assert_words(const char *l, unsigned first, const char *want)
+{
+	char w[64], x[64];
+	unsigned i = 0;
+
+	ck_assert_ptr_nonnull(l);
+	for (; *word(want, i, x, sizeof(x)); i++)
+		ck_assert_msg(strcmp(word(l, first + i, w, sizeof(w)), x) == 0,
+			      "word %u: '%s', not '%s', in: %.*s", first + i, w, x,
+			      (int)strcspn(l, "\n"), l);
+	ck_assert_str_eq(word(l, first + i, w, sizeof(w)), "");
+}
+
 static void set_link(struct top_link *l, const char *name, uint64_t tx, uint64_t rx)
 {
 	memset(l, 0, sizeof(*l));
@@ -307,17 +330,7 @@ START_TEST(test_render_rates)
 	ck_assert_msg(strstr(frame, "lost 10 (3.0/s)"), "%s", frame);
 
 	/* link state weight txMbit txpkt rxMbit rxpkt rtt jitter loss */
-	r = row(frame, "same");
-	ck_assert_ptr_nonnull(r);
-	ck_assert_str_eq(word(r, 1, w, sizeof(w)), "up");
-	ck_assert_str_eq(word(r, 2, w, sizeof(w)), "3");
-	ck_assert_str_eq(word(r, 3, w, sizeof(w)), "12.00");
-	ck_assert_str_eq(word(r, 4, w, sizeof(w)), "1500");
-	ck_assert_str_eq(word(r, 5, w, sizeof(w)), "4.00");
-	ck_assert_str_eq(word(r, 6, w, sizeof(w)), "500");
-	ck_assert_str_eq(word(r, 7, w, sizeof(w)), "12.34");
-	ck_assert_str_eq(word(r, 8, w, sizeof(w)), "0.68");
-	ck_assert_str_eq(word(r, 9, w, sizeof(w)), "0.50");
+	assert_words(row(frame, "same"), 1, "up 3 12.00 1500 4.00 500 12.34 0.68 0.50");
 	r = row(frame, "slow");
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(word(r, 3, w, sizeof(w)), "auto");
@@ -325,15 +338,9 @@ START_TEST(test_render_rates)
 
 	/* The estimates, a row per link below the table: link capacity owd
 	 * queue tx-loss rx-loss. */
-	ck_assert_ptr_nonnull(strstr(frame, "\nlink   cap Mbit/s  owd ms  queue ms  tx loss %  rx loss %\n"));
-	r = row(strchr(row(frame, "same"), '\n') + 1, "same");
-	ck_assert_ptr_nonnull(r);
-	ck_assert_str_eq(word(r, 1, w, sizeof(w)), "10.00");
-	ck_assert_str_eq(word(r, 2, w, sizeof(w)), "20.50");
-	ck_assert_str_eq(word(r, 3, w, sizeof(w)), "1.25");
-	ck_assert_str_eq(word(r, 4, w, sizeof(w)), "1.23");
-	ck_assert_str_eq(word(r, 5, w, sizeof(w)), "0.01");
-	ck_assert_str_eq(word(r, 6, w, sizeof(w)), "");
+	ck_assert_ptr_nonnull(strstr(frame, "\nlink   cap Mbit/s  owd ms  queue ms  tx loss %  "
+					    "rx loss %\n"));
+	assert_words(row2(frame, "same"), 1, "10.00 20.50 1.25 1.23 0.01");
 
 	/* New, and made again: no rates yet. Gone: not shown. */
 	r = row(frame, "new");
@@ -346,15 +353,8 @@ START_TEST(test_render_rates)
 	ck_assert_ptr_null(row(frame, "gone"));
 	/* Capacity unknown: "-", the others as they are. From a braidd without
 	 * estimates: "-" for all. */
-	r = row(strchr(row(frame, "new"), '\n') + 1, "new");
-	ck_assert_ptr_nonnull(r);
-	ck_assert_str_eq(word(r, 1, w, sizeof(w)), "-");
-	ck_assert_str_eq(word(r, 2, w, sizeof(w)), "0.00");
-	ck_assert_str_eq(word(r, 4, w, sizeof(w)), "0.00");
-	r = row(strchr(row(frame, "again"), '\n') + 1, "again");
-	ck_assert_ptr_nonnull(r);
-	for (unsigned i = 1; i <= 5; i++)
-		ck_assert_str_eq(word(r, i, w, sizeof(w)), "-");
+	assert_words(row2(frame, "new"), 1, "- 0.00 1.25 0.00 0.01");
+	assert_words(row2(frame, "again"), 1, "- - - - -");
 
 	/* Shares of what the links with a rate carried: tx 3:1, rx 1:3. */
 	r = strstr(frame, "\nsame   tx [");	/* the names' column is "again"'s */
