@@ -16,13 +16,15 @@
  *                      late=N duplicates=N reordered=N fec_k=N fec_m=N
  *                      fec_recovered=N nack_sent=N nack_rx=N retransmitted=N
  *                    link NAME tx_bytes=N rx_bytes=N tx_pkts=N rx_pkts=N rtt_us=N
- *                      jitter_us=N loss_ppm=N weight=N weight_auto=0|1
+ *                      jitter_us=N loss_ppm=N rate_bps=N owd_rel_us=N queue_us=N
+ *                      tx_loss_ppm=N rx_loss_ppm=N weight=N weight_auto=0|1
  *                      admin_down=0|1 draining=0|1 state=up|probing|down
  *                      down_events=N
  *                  one line each (a link line per link), words separated by
  *                  single spaces; time_ns is braidd's monotonic clock
  *   metrics        the counters in the Prometheus text exposition format
- *   link list      one line per link: name, state, weight, rtt, loss
+ *   link list      one line per link: name, state, weight, rtt, jitter, the
+ *                  FEEDBACK estimates, loss
  *   link add NAME KEY=VALUE...
  *                  a new link: the keys of a [link] section (local, remote,
  *                  device, weight, priority) and id=N (default: the lowest

@@ -481,7 +481,9 @@ static void usage(FILE *f)
 
 static void print_stats(const struct braidd *d)
 {
-	static char buf[16384];
+	/* 16 links of 31-byte names with every counter near 2^64 need about
+	 * 17 KiB; a line that does not fit is not written. */
+	static char buf[32768];
 	size_t n = report_json(d, buf, sizeof(buf));
 
 	if (n < sizeof(buf))

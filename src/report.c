@@ -92,6 +92,7 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 	U(b, fec_k); U(b, fec_m); U(b, parity_sent); U(b, parity_rx); U(b, fec_recovered);
 	U(b, fec_unusable); U(b, nack_sent); U(b, nack_rx); U(b, nack_seqs);
 	U(b, retransmitted); U(b, retx_rx); U(b, retx_dup); U(b, fec_early);
+	U(b, feedback_sent); U(b, feedback_rx);
 	put(&o, "\"overhead\":%.4f},\"links\":[", overhead_ratio(b));
 	for (unsigned i = 0, n = 0; i < BRAID_MAX_LINKS; i++) {
 		const struct braid_link_stats *l = braidd_link_stats(d, i, NULL);
@@ -103,7 +104,8 @@ size_t report_json(const struct braidd *d, char *buf, size_t len)
 		U(l, weight); U(l, weight_auto); U(l, admin_down); U(l, draining); U(l, tx_pkts); U(l, tx_bytes); U(l, rx_pkts); U(l, rx_bytes);
 		U(l, tx_data); U(l, rx_data); U(l, rx_seq_lost); U(l, peer_rx_lost);
 		U(l, probes_sent); U(l, probes_answered); U(l, rtt_us); U(l, rttvar_us);
-		U(l, jitter_us); U(l, loss_ppm); U(l, state_since_ns);
+		U(l, jitter_us); U(l, loss_ppm); U(l, rate_bps); U(l, owd_rel_us); U(l, queue_us);
+		U(l, tx_loss_ppm); U(l, rx_loss_ppm); U(l, state_since_ns);
 		put(&o, "\"down_events\":%" PRIu64 "}", stat_get(l->down_events));
 	}
 	put(&o, "],\"workers\":[");
@@ -186,6 +188,8 @@ static const struct counter_def bond_counters[] = {
 	BC(retransmitted, "retransmitted_packets", "Datagrams sent again for a NACK"),
 	BC(retx_rx, "retransmission_received_packets", "Retransmissions received"),
 	BC(retx_dup, "retransmission_needless_packets", "Retransmissions that were not needed"),
+	BC(feedback_sent, "feedback_sent_packets", "FEEDBACK packets sent"),
+	BC(feedback_rx, "feedback_received_packets", "FEEDBACK packets received"),
 #undef BC
 };
 
@@ -203,6 +207,33 @@ static const struct counter_def link_counters[] = {
 	LC(probes_answered, "link_probes_answered", "Probes answered"),
 	LC(down_events, "link_down_events", "Times the link left the schedule"),
 #undef LC
+};
+
+/* A link gauge: where it is, and what to divide it by for the metric's unit
+ * (1: a whole number, written as one). */
+static const struct gauge_def {
+	size_t off;
+	uint64_t div;
+	const char *name, *help;
+} link_gauges[] = {
+#define LG(f, div, n, h) { offsetof(struct braid_link_stats, f), div, n, h }
+	LG(weight, 1, "link_weight", "The link's weight"),
+	LG(rtt_us, 1000000, "link_rtt_seconds", "Smoothed probe round trip"),
+	LG(rttvar_us, 1000000, "link_rttvar_seconds", "Round-trip variation"),
+	LG(jitter_us, 1000000, "link_jitter_seconds", "RFC 3550 interarrival jitter, our receive side"),
+	LG(loss_ppm, 1000000, "link_loss_ratio",
+	   "Loss estimate from probes unanswered and DATA the peer reports lost"),
+	/* From the peer's FEEDBACK, as the scheduler takes them. */
+	LG(rate_bps, 1, "link_rate_bits_per_second",
+	   "Capacity estimate from the peer's reports, capped by the link's rate (0: unknown)"),
+	LG(owd_rel_us, 1000000, "link_delay_relative_seconds",
+	   "One-way delay above the fastest link's"),
+	LG(queue_us, 1000000, "link_queue_seconds", "Standing queue the peer saw on the link"),
+	LG(tx_loss_ppm, 1000000, "link_tx_loss_ratio",
+	   "Share of our DATA and PARITY on the link that the peer lost"),
+	LG(rx_loss_ppm, 1000000, "link_rx_loss_ratio",
+	   "Share of the peer's DATA and PARITY on the link that we lost"),
+#undef LG
 };
 
 static uint64_t field(const void *base, size_t off)
@@ -248,6 +279,26 @@ static void family(struct out *o, const char *name, const char *type, const char
 	put(o, "# HELP braid_%s %s\n# TYPE braid_%s %s\n", name, help, name, type);
 }
 
+/* A family with a series per link, of the link stats field at off divided
+ * by div. */
+static void link_family(struct out *o, const struct braidd *d, const char *name,
+			const char *type, const char *help, size_t off, uint64_t div)
+{
+	family(o, name, type, help);
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
+
+		if (!l)
+			continue;
+		if (div == 1)
+			put(o, "braid_%s{link=\"%s\"} %" PRIu64 "\n", name, braidd_link_name(d, id),
+			    field(l, off));
+		else
+			put(o, "braid_%s{link=\"%s\"} %.6g\n", name, braidd_link_name(d, id),
+			    (double)field(l, off) / (double)div);
+	}
+}
+
 size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 {
 	const struct braid_bond_stats *b = core_bond_stats(d->core);
@@ -279,46 +330,19 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 		char name[96];
 
 		snprintf(name, sizeof(name), "%s_total", link_counters[i].name);
-		family(&o, name, "counter", link_counters[i].help);
-		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-			const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
-
-			if (l)
-				put(&o, "braid_%s{link=\"%s\"} %" PRIu64 "\n", name,
-				    braidd_link_name(d, id), field(l, link_counters[i].off));
-		}
+		link_family(&o, d, name, "counter", link_counters[i].help, link_counters[i].off, 1);
 	}
-	static const struct {
-		const char *name, *help;
-		int what;
-	} gauges[] = {
-		{ "link_up", "1 if the link is in the schedule", 0 },
-		{ "link_weight", "The link's weight", 1 },
-		{ "link_rtt_seconds", "Smoothed probe round trip", 2 },
-		{ "link_rttvar_seconds", "Round-trip variation", 3 },
-		{ "link_jitter_seconds", "RFC 3550 interarrival jitter, our receive side", 4 },
-		{ "link_loss_ratio", "Loss estimate", 5 },
-	};
-	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
-		family(&o, gauges[g].name, "gauge", gauges[g].help);
-		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
-			const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
-			double v = 0;
+	family(&o, "link_up", "gauge", "1 if the link is in the schedule");
+	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
+		const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
 
-			if (!l)
-				continue;
-			switch (gauges[g].what) {
-			case 0: v = stat_get(l->state) == LINK_UP; break;
-			case 1: v = (double)stat_get(l->weight); break;
-			case 2: v = (double)stat_get(l->rtt_us) / 1e6; break;
-			case 3: v = (double)stat_get(l->rttvar_us) / 1e6; break;
-			case 4: v = (double)stat_get(l->jitter_us) / 1e6; break;
-			case 5: v = (double)stat_get(l->loss_ppm) / 1e6; break;
-			}
-			put(&o, "braid_%s{link=\"%s\"} %.6g\n", gauges[g].name,
-			    braidd_link_name(d, id), v);
-		}
+		if (l)
+			put(&o, "braid_link_up{link=\"%s\"} %d\n", braidd_link_name(d, id),
+			    stat_get(l->state) == LINK_UP);
 	}
+	for (size_t g = 0; g < sizeof(link_gauges) / sizeof(link_gauges[0]); g++)
+		link_family(&o, d, link_gauges[g].name, "gauge", link_gauges[g].help,
+			    link_gauges[g].off, link_gauges[g].div);
 	family(&o, "flows_full_packets_total", "counter",
 	       "Datagrams dropped: no flow id free for a new application sender");
 	put(&o, "braid_flows_full_packets_total %" PRIu64 "\n", workers_sum(d, FLOWS_FULL));
@@ -358,17 +382,30 @@ size_t report_prometheus(const struct braidd *d, char *buf, size_t len)
 
 /* --- for people --------------------------------------------------------------- */
 
+/* A capacity in Mbit/s for people, "-" while unknown. */
+static const char *fmt_cap(char *b, size_t n, uint64_t bps)
+{
+	if (bps)
+		snprintf(b, n, "%.2f", (double)bps / 1e6);
+	else
+		snprintf(b, n, "-");
+	return b;
+}
+
 size_t report_links(const struct braidd *d, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 
 	if (len)
 		buf[0] = 0;
-	put(&o, "%-16s %2s %-8s %9s %10s %10s %9s %8s\n", "link", "id", "state", "weight",
-	    "rtt_ms", "jitter_ms", "loss_%", "downs");
+	/* p+d_loss is the probe and data estimate weight = auto uses; tx_ and
+	 * rx_loss, DATA and PARITY lost each way, from FEEDBACK. */
+	put(&o, "%-16s %2s %-8s %9s %8s %9s %10s %7s %8s %10s %9s %9s %5s\n", "link", "id",
+	    "state", "weight", "rtt_ms", "jitter_ms", "cap_Mbit/s", "owd_ms", "queue_ms",
+	    "p+d_loss_%", "tx_loss_%", "rx_loss_%", "downs");
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		const struct braid_link_stats *l = braidd_link_stats(d, id, NULL);
-		char w[16];
+		char w[16], cap[32];
 
 		if (!l)
 			continue;
@@ -376,13 +413,15 @@ size_t report_links(const struct braidd *d, char *buf, size_t len)
 		 * out of the schedule when we took it out. */
 		snprintf(w, sizeof(w), stat_get(l->weight_auto) ? "auto:%" PRIu64 : "%" PRIu64,
 			 stat_get(l->weight));
-		put(&o, "%-16s %2u %-8s %9s %10.2f %10.2f %9.3f %8" PRIu64 "\n",
-		    braidd_link_name(d, id), id,
+		put(&o, "%-16s %2u %-8s %9s %8.2f %9.2f %10s %7.2f %8.2f %10.3f %9.3f %9.3f %5"
+		    PRIu64 "\n", braidd_link_name(d, id), id,
 		    stat_get(l->draining) ? "draining" : stat_get(l->admin_down) ? "disabled" :
 		    report_link_state((unsigned)stat_get(l->state)),
-		    w, (double)stat_get(l->rtt_us) / 1000.0,
-		    (double)stat_get(l->jitter_us) / 1000.0, (double)stat_get(l->loss_ppm) / 1e4,
-		    stat_get(l->down_events));
+		    w, (double)stat_get(l->rtt_us) / 1000.0, (double)stat_get(l->jitter_us) / 1000.0,
+		    fmt_cap(cap, sizeof(cap), stat_get(l->rate_bps)),
+		    (double)stat_get(l->owd_rel_us) / 1000.0, (double)stat_get(l->queue_us) / 1000.0,
+		    (double)stat_get(l->loss_ppm) / 1e4, (double)stat_get(l->tx_loss_ppm) / 1e4,
+		    (double)stat_get(l->rx_loss_ppm) / 1e4, stat_get(l->down_events));
 	}
 	return o.used;
 }
@@ -407,6 +446,8 @@ size_t report_text(const struct braidd *d, char *buf, size_t len)
 	    stat_get(b->nack_sent), stat_get(b->retransmitted),
 	    stat_get(b->auth_fail) + stat_get(b->replayed) + stat_get(b->wrong_link) +
 	    stat_get(b->malformed) + stat_get(b->oversize), stat_get(b->wrong_link));
+	put(&o, "  feedback sent %" PRIu64 "  received %" PRIu64 "\n", stat_get(b->feedback_sent),
+	    stat_get(b->feedback_rx));
 	put(&o, "  flows: no slot free %" PRIu64 "  stale replies dropped %" PRIu64 "\n",
 	    workers_sum(d, FLOWS_FULL), workers_sum(d, FLOW_STALE));
 	put(&o, "  prefilter dropped: version %" PRIu64 "  type %" PRIu64 "  length %" PRIu64
@@ -460,11 +501,15 @@ size_t report_raw(const struct braidd *d, char *buf, size_t len)
 			continue;
 		put(&o, "link %s tx_bytes=%" PRIu64 " rx_bytes=%" PRIu64 " tx_pkts=%" PRIu64
 		    " rx_pkts=%" PRIu64 " rtt_us=%" PRIu64 " jitter_us=%" PRIu64 " loss_ppm=%" PRIu64
+		    " rate_bps=%" PRIu64 " owd_rel_us=%" PRIu64 " queue_us=%" PRIu64
+		    " tx_loss_ppm=%" PRIu64 " rx_loss_ppm=%" PRIu64
 		    " weight=%" PRIu64 " weight_auto=%d admin_down=%d draining=%d state=%s"
 		    " down_events=%" PRIu64 "\n", braidd_link_name(d, id),
 		    stat_get(l->tx_bytes), stat_get(l->rx_bytes), stat_get(l->tx_pkts),
 		    stat_get(l->rx_pkts), stat_get(l->rtt_us), stat_get(l->jitter_us),
-		    stat_get(l->loss_ppm), stat_get(l->weight), stat_get(l->weight_auto) != 0,
+		    stat_get(l->loss_ppm), stat_get(l->rate_bps), stat_get(l->owd_rel_us),
+		    stat_get(l->queue_us), stat_get(l->tx_loss_ppm), stat_get(l->rx_loss_ppm),
+		    stat_get(l->weight), stat_get(l->weight_auto) != 0,
 		    stat_get(l->admin_down) != 0, stat_get(l->draining) != 0,
 		    report_link_state((unsigned)stat_get(l->state)), stat_get(l->down_events));
 	}

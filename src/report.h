@@ -16,7 +16,9 @@ const char *report_link_state(unsigned state);
 size_t report_prometheus(const struct braidd *d, char *buf, size_t len);
 /* The counters as a table for people, per bond and per link. */
 size_t report_text(const struct braidd *d, char *buf, size_t len);
-/* One line per link: name, state, weight, RTT, jitter, loss. */
+/* One line per link: name, id, state, weight, RTT, jitter, the FEEDBACK
+ * estimates (capacity, relative one-way delay, queue), the loss estimate
+ * from probes and data, the data loss each way, times down. */
 size_t report_links(const struct braidd *d, char *buf, size_t len);
 /* The counters braidctl top needs, for a program to read without JSON: a
  * line "bond time_ns=N role=edge|hub KEY=N ...", then one line per link,

@@ -88,16 +88,33 @@ st=$(ctl edge stats --json); rc=$?
 	pass "stats --json counts the 500 datagrams sent" || fail "app_rx_pkts $(jq '.bond.app_rx_pkts' <<<"$st")"
 [ "$(jq '[.links[] | select(.state == "up")] | length' <<<"$st")" -eq 3 ] 2>/dev/null &&
 	pass "stats --json: 3 links up" || fail "links up: $(jq -c '[.links[].state]' <<<"$st")"
+# The FEEDBACK counts and each link's estimates, as numbers (0 until measured).
+jq -e '([.bond.feedback_sent, .bond.feedback_rx] | all(type == "number")) and
+	all(.links[]; [.rate_bps, .owd_rel_us, .queue_us, .tx_loss_ppm, .rx_loss_ppm] |
+	    all(type == "number"))' <<<"$st" >/dev/null 2>&1 &&
+	pass "stats --json: feedback_sent/rx, and rate_bps owd_rel_us queue_us tx/rx_loss_ppm per link" ||
+	fail "stats --json: estimates: $(jq -c '{bond: (.bond | {feedback_sent, feedback_rx}), links: [.links[] | {rate_bps, owd_rel_us, queue_us, tx_loss_ppm, rx_loss_ppm}]}' <<<"$st")"
 
 # stats: a table for people.
 out=$(ctl hub stats); rc=$?
 [ "$rc" -eq 0 ] && grep -q '^bond: hub, session [1-9]' <<<"$out" && grep -q '^l2 ' <<<"$out" &&
 	pass "stats: the hub's table, with a session and link l2" || fail "stats: rc $rc, '$out'"
+grep -Eq '^  feedback sent [0-9]+  received [0-9]+$' <<<"$out" &&
+	pass "stats: the FEEDBACK packets sent and received" || fail "stats: no feedback line: '$out'"
 
 # link list.
 out=$(ctl edge link list); rc=$?
 [ "$rc" -eq 0 ] && [ "$(grep -c ' up ' <<<"$out")" -eq 3 ] &&
 	pass "link list: 3 links up" || fail "link list: rc $rc, '$out'"
+# Its columns, by name, and a value in each: a number, the capacity "-" while
+# unknown.
+cols="link id state weight rtt_ms jitter_ms cap_Mbit/s owd_ms queue_ms p+d_loss_% tx_loss_% rx_loss_% downs"
+[ "$(head -n 1 <<<"$out" | tr -s ' ')" = "$cols" ] &&
+	pass "link list: the columns, capacity, delay, queue and loss each way among them" ||
+	fail "link list: header '$(head -n 1 <<<"$out")'"
+num='[0-9]+(\.[0-9]+)?'
+[ "$(grep -Ec "^l[123] +[0-9]+ +up +(auto:)?[0-9]+ +$num +$num +(-|$num) +$num +$num +$num +$num +$num +[0-9]+$" <<<"$out")" = 3 ] &&
+	pass "link list: a value in every column of each link" || fail "link list: rows '$out'"
 
 # stats raw (what top reads): a bond line, then a link line per link, each
 # with every key src/ctl.h documents, as KEY=NUMBER (or a word, where noted).
@@ -125,8 +142,9 @@ raw_check() { # FILE -> nothing, or what is wrong
 		}
 		$1 == "link" {
 			names = names " " $2; $1 = ""; $2 = ""; $0 = $0
-			need("tx_bytes rx_bytes tx_pkts rx_pkts rtt_us jitter_us loss_ppm weight " \
-			     "weight_auto admin_down draining state down_events", "state")
+			need("tx_bytes rx_bytes tx_pkts rx_pkts rtt_us jitter_us loss_ppm rate_bps " \
+			     "owd_rel_us queue_us tx_loss_ppm rx_loss_ppm weight weight_auto " \
+			     "admin_down draining state down_events", "state")
 			next
 		}
 		{ print "line " NR ": not a bond or link line: " $0 }
@@ -180,7 +198,6 @@ for f in 1 2; do
 		pass "top: frame $f names the bond and l1 l2 l3" || fail "top: frame $f: $(cat "$TMP/top.$f")"
 done
 # link state weight [auto] tx Mbit/s, pkt/s, rx Mbit/s, pkt/s, rtt, jitter, loss
-num='[0-9]+(\.[0-9]+)?'
 row="^l[123] +up +[0-9]+( auto)? +$num +$num +$num +$num +$num +$num +$num$"
 [ "$(grep -Ec "$row" "$TMP/top.2")" = 3 ] && grep -Eq "^bond  delivered $num/s $num Mbit/s  lost [0-9]+ \($num/s\)" "$TMP/top.2" &&
 	pass "top: frame 2 has numbers: rates, RTT, jitter, loss for each link" ||
@@ -189,6 +206,13 @@ row="^l[123] +up +[0-9]+( auto)? +$num +$num +$num +$num +$num +$num +$num$"
 	pass "top: frame 1 shows no rate yet, but the RTT" || fail "top: frame 1: $(cat "$TMP/top.1")"
 [ "$(grep -Ec '^l[123] +tx \[[#.]+\] +[0-9]+%  rx \[[#.]+\] +[0-9]+%$' "$TMP/top.2")" = 3 ] &&
 	pass "top: frame 2 has a share bar per link" || fail "top: bars: $(grep ' tx \[' "$TMP/top.2")"
+# link capacity (- while unknown), relative delay, queue, loss tx, rx
+for f in 1 2; do
+	grep -Eq '^link +cap Mbit/s +owd ms +queue ms +tx loss % +rx loss %$' "$TMP/top.$f" &&
+		[ "$(grep -Ec "^l[123] +(-|$num) +$num +$num +$num +$num$" "$TMP/top.$f")" = 3 ] &&
+		pass "top: frame $f has the peer's estimates for each link" ||
+		fail "top: frame $f estimates: $(cat "$TMP/top.$f")"
+done
 
 # top on a terminal: the cursor hidden and shown again, frames drawn over
 # each other (cursor home, lines erased to their end), never a clear screen;
@@ -290,6 +314,19 @@ grep -q '^braid_delivered_packets_total [1-9]' "$TMP/metrics" &&
 	pass "metrics: the hub delivered datagrams" || fail "metrics: braid_delivered_packets_total"
 [ "$(grep -c '^braid_link_rx_packets_total{link="l[123]"} [1-9]' "$TMP/metrics")" -eq 3 ] &&
 	pass "metrics: per-link series with a link label" || fail "metrics: per-link series"
+# The link estimates, a gauge each with a series per link; the FEEDBACK counters.
+missing=
+for m in braid_link_rate_bits_per_second braid_link_delay_relative_seconds \
+	braid_link_queue_seconds braid_link_tx_loss_ratio braid_link_rx_loss_ratio; do
+	grep -q "^# TYPE $m gauge$" "$TMP/metrics" &&
+		[ "$(grep -Ec "^$m\{link=\"l[123]\"\} [0-9]" "$TMP/metrics")" -eq 3 ] || missing="$missing $m"
+done
+for m in braid_feedback_sent_packets_total braid_feedback_received_packets_total; do
+	grep -q "^# TYPE $m counter$" "$TMP/metrics" && grep -Eq "^$m [0-9]+$" "$TMP/metrics" ||
+		missing="$missing $m"
+done
+[ -z "$missing" ] && pass "metrics: the link estimates per link and the FEEDBACK counters" ||
+	fail "metrics: missing or without a series per link:$missing"
 if ldd "$B/braidd" | grep -q jemalloc; then
 	grep -q '^braid_jemalloc_resident_bytes [1-9]' "$TMP/metrics" &&
 		pass "metrics: jemalloc resident bytes" || fail "metrics: no jemalloc bytes"

@@ -1,6 +1,7 @@
 /* braidctl top's model (tools/lib/top.c): the `stats raw` reader, with a table of
- * bad replies, and the frames drawn from two replies: rates, links that come
- * and go, share bars, widths. */
+ * bad replies, replies with and without the link estimates (an older braidd),
+ * and the frames drawn from two replies: rates, the estimates, links that
+ * come and go, share bars, widths. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,9 +15,15 @@
 #define BOND "bond time_ns=1000000000 role=edge session=7 app_rx_pkts=10 app_rx_bytes=1000 " \
 	"delivered_pkts=9 delivered_bytes=900 lost=1 late=2 duplicates=3 reordered=4 fec_k=8 " \
 	"fec_m=2 fec_recovered=5 nack_sent=6 nack_rx=7 retransmitted=8\n"
+/* A link line as a braidd before the FEEDBACK estimates wrote it ... */
 #define LINK(name) "link " name " tx_bytes=100 rx_bytes=200 tx_pkts=3 rx_pkts=4 rtt_us=25000 " \
 	"jitter_us=1500 loss_ppm=20000 weight=5 weight_auto=1 admin_down=0 draining=0 " \
 	"state=up down_events=2\n"
+/* ... and as braidd writes it now (src/report.c, report_raw). */
+#define EST "rate_bps=12500000 owd_rel_us=15000 queue_us=2500 tx_loss_ppm=10000 rx_loss_ppm=500"
+#define LINK_EST(name) "link " name " tx_bytes=100 rx_bytes=200 tx_pkts=3 rx_pkts=4 " \
+	"rtt_us=25000 jitter_us=1500 loss_ppm=20000 " EST " weight=5 weight_auto=1 admin_down=0 " \
+	"draining=0 state=up down_events=2\n"
 
 #define A16 "aaaaaaaaaaaaaaaa"
 
@@ -54,6 +61,34 @@ START_TEST(test_parse_ok)
 	ck_assert(!snap_a.links[1].admin_down);
 	ck_assert_str_eq(snap_a.links[1].state, "up");
 	ck_assert_uint_eq(snap_a.links[1].down_events, 2);
+	/* An older braidd: no estimates, and they read 0. */
+	ck_assert(!snap_a.links[1].estimates);
+	ck_assert_uint_eq(snap_a.links[1].rate_bps, 0);
+	ck_assert_uint_eq(snap_a.links[1].queue_us, 0);
+
+	/* Today's braidd: the estimates, each link on its own. */
+	ck_assert_int_eq(parse_str(BOND LINK_EST("lte1") LINK("dsl.2"), &snap_a, &line), 0);
+	ck_assert_uint_eq(snap_a.nlinks, 2);
+	ck_assert(snap_a.links[0].estimates);
+	ck_assert_uint_eq(snap_a.links[0].rate_bps, 12500000);
+	ck_assert_uint_eq(snap_a.links[0].owd_rel_us, 15000);
+	ck_assert_uint_eq(snap_a.links[0].queue_us, 2500);
+	ck_assert_uint_eq(snap_a.links[0].tx_loss_ppm, 10000);
+	ck_assert_uint_eq(snap_a.links[0].rx_loss_ppm, 500);
+	ck_assert_uint_eq(snap_a.links[0].loss_ppm, 20000);
+	ck_assert_uint_eq(snap_a.links[0].weight, 5);
+	ck_assert_uint_eq(snap_a.links[0].down_events, 2);
+	ck_assert(!snap_a.links[1].estimates);
+	/* In any order, and after the keys a link line ended in before. */
+	ck_assert_int_eq(parse_str(BOND "link a rx_loss_ppm=1 tx_bytes=1 rx_bytes=1 tx_pkts=1 "
+				   "rx_pkts=1 rtt_us=1 jitter_us=1 loss_ppm=1 weight=1 "
+				   "weight_auto=0 admin_down=0 draining=0 state=up down_events=0 "
+				   "queue_us=2 tx_loss_ppm=3 owd_rel_us=4 rate_bps=18446744073709551615\n",
+				   &snap_a, &line), 0);
+	ck_assert(snap_a.links[0].estimates);
+	ck_assert_uint_eq(snap_a.links[0].rate_bps, UINT64_MAX);
+	ck_assert_uint_eq(snap_a.links[0].owd_rel_us, 4);
+	ck_assert_uint_eq(snap_a.links[0].rx_loss_ppm, 1);
 
 	/* No links; the largest number; keys and lines from a newer braidd. */
 	ck_assert_int_eq(parse_str(BOND, &snap_a, &line), 0);
@@ -113,6 +148,21 @@ START_TEST(test_parse_bad)
 		{ BOND "link a state=abcdefghijklmnop\n", 2 },
 		{ BOND "other " A16 A16 A16 A16 "a\n", 2 },	/* a word over TOP_WORD_MAX */
 		{ BOND "other\n\n", 3 },			/* unknown line, then empty */
+		/* The estimates come all or none, as numbers. */
+		{ BOND "link a tx_bytes=1 rx_bytes=1 tx_pkts=1 rx_pkts=1 rtt_us=1 jitter_us=1 "
+		  "loss_ppm=1 rate_bps=1 weight=1 weight_auto=0 admin_down=0 draining=0 state=up "
+		  "down_events=0\n", 2 },
+		{ BOND "link a tx_bytes=1 rx_bytes=1 tx_pkts=1 rx_pkts=1 rtt_us=1 jitter_us=1 "
+		  "loss_ppm=1 rate_bps=1 owd_rel_us=1 queue_us=1 tx_loss_ppm=1 weight=1 "
+		  "weight_auto=0 admin_down=0 draining=0 state=up down_events=0\n", 2 },
+		{ BOND "link a tx_bytes=1 rx_bytes=1 tx_pkts=1 rx_pkts=1 rtt_us=1 jitter_us=1 "
+		  "loss_ppm=1 rate_bps=10mbit owd_rel_us=1 queue_us=1 tx_loss_ppm=1 rx_loss_ppm=1 "
+		  "weight=1 weight_auto=0 admin_down=0 draining=0 state=up down_events=0\n", 2 },
+		{ BOND "link a tx_bytes=1 rx_bytes=1 tx_pkts=1 rx_pkts=1 rtt_us=1 jitter_us=1 "
+		  "loss_ppm=1 rate_bps=1 owd_rel_us=-1 queue_us=1 tx_loss_ppm=1 rx_loss_ppm=1 "
+		  "weight=1 weight_auto=0 admin_down=0 draining=0 state=up down_events=0\n", 2 },
+		/* The estimates are no substitute for the keys every braidd sends. */
+		{ BOND "link a " EST "\n", 2 },
 	};
 	unsigned line;
 
@@ -125,7 +175,7 @@ START_TEST(test_parse_bad)
 	/* Cut short: a prefix of a good reply is refused unless it ends a line
 	 * (after the bond line, it is a good reply of no links). */
 	{
-		const char *good = BOND LINK("lte1");
+		const char *good = BOND LINK_EST("lte1");
 
 		for (size_t n = 0; n < strlen(good); n++) {
 			int want = n == strlen(BOND) ? 0 : -EINVAL;
@@ -188,6 +238,29 @@ static const char *word(const char *l, unsigned i, char *w, size_t len)
 	return w;
 }
 
+/* The link's second row (the estimates'), after its first (the table's). */
+static const char *row2(const char *f, const char *name)
+{
+	const char *r = row(f, name);
+
+	return r ? row(strchr(r, '\n') + 1, name) : NULL;
+}
+
+/* Words first, first + 1, ... of the line at l are those of want, and
+ * no more follow. */
+static void assert_words(const char *l, unsigned first, const char *want)
+{
+	char w[64], x[64];
+	unsigned i = 0;
+
+	ck_assert_ptr_nonnull(l);
+	for (; *word(want, i, x, sizeof(x)); i++)
+		ck_assert_msg(strcmp(word(l, first + i, w, sizeof(w)), x) == 0,
+			      "word %u: '%s', not '%s', in: %.*s", first + i, w, x,
+			      (int)strcspn(l, "\n"), l);
+	ck_assert_str_eq(word(l, first + i, w, sizeof(w)), "");
+}
+
 static void set_link(struct top_link *l, const char *name, uint64_t tx, uint64_t rx)
 {
 	memset(l, 0, sizeof(*l));
@@ -201,6 +274,12 @@ static void set_link(struct top_link *l, const char *name, uint64_t tx, uint64_t
 	l->jitter_us = 678;
 	l->loss_ppm = 5000;
 	l->weight = 3;
+	l->estimates = true;
+	l->rate_bps = 10000000;
+	l->owd_rel_us = 20500;
+	l->queue_us = 1250;
+	l->tx_loss_ppm = 12345;
+	l->rx_loss_ppm = 100;
 }
 
 static void two_snaps(void)
@@ -223,7 +302,11 @@ static void two_snaps(void)
 	set_link(&snap_a.links[1], "gone", 0, 0);
 	set_link(&snap_a.links[2], "again", 5000000, 5000000);
 	set_link(&snap_b.links[1], "new", 9000000, 9000000);
+	snap_b.links[1].rate_bps = 0;		/* not measured yet */
+	snap_b.links[1].owd_rel_us = 0;
+	snap_b.links[1].tx_loss_ppm = 0;
 	set_link(&snap_b.links[2], "again", 1000, 1000);
+	snap_b.links[2].estimates = false;	/* as from an older braidd */
 	/* "slow": 1 MB sent, 3 MB received in 2 s. */
 	set_link(&snap_a.links[3], "slow", 0, 0);
 	set_link(&snap_b.links[3], "slow", 1000000, 3000000);
@@ -247,21 +330,17 @@ START_TEST(test_render_rates)
 	ck_assert_msg(strstr(frame, "lost 10 (3.0/s)"), "%s", frame);
 
 	/* link state weight txMbit txpkt rxMbit rxpkt rtt jitter loss */
-	r = row(frame, "same");
-	ck_assert_ptr_nonnull(r);
-	ck_assert_str_eq(word(r, 1, w, sizeof(w)), "up");
-	ck_assert_str_eq(word(r, 2, w, sizeof(w)), "3");
-	ck_assert_str_eq(word(r, 3, w, sizeof(w)), "12.00");
-	ck_assert_str_eq(word(r, 4, w, sizeof(w)), "1500");
-	ck_assert_str_eq(word(r, 5, w, sizeof(w)), "4.00");
-	ck_assert_str_eq(word(r, 6, w, sizeof(w)), "500");
-	ck_assert_str_eq(word(r, 7, w, sizeof(w)), "12.34");
-	ck_assert_str_eq(word(r, 8, w, sizeof(w)), "0.68");
-	ck_assert_str_eq(word(r, 9, w, sizeof(w)), "0.50");
+	assert_words(row(frame, "same"), 1, "up 3 12.00 1500 4.00 500 12.34 0.68 0.50");
 	r = row(frame, "slow");
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(word(r, 3, w, sizeof(w)), "auto");
 	ck_assert_str_eq(word(r, 4, w, sizeof(w)), "4.00");
+
+	/* The estimates, a row per link below the table: link capacity owd
+	 * queue tx-loss rx-loss. */
+	ck_assert_ptr_nonnull(strstr(frame, "\nlink   cap Mbit/s  owd ms  queue ms  tx loss %  "
+					    "rx loss %\n"));
+	assert_words(row2(frame, "same"), 1, "10.00 20.50 1.25 1.23 0.01");
 
 	/* New, and made again: no rates yet. Gone: not shown. */
 	r = row(frame, "new");
@@ -272,6 +351,10 @@ START_TEST(test_render_rates)
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(word(r, 3, w, sizeof(w)), "-");
 	ck_assert_ptr_null(row(frame, "gone"));
+	/* Capacity unknown: "-", the others as they are. From a braidd without
+	 * estimates: "-" for all. */
+	assert_words(row2(frame, "new"), 1, "- 0.00 1.25 0.00 0.01");
+	assert_words(row2(frame, "again"), 1, "- - - - -");
 
 	/* Shares of what the links with a rate carried: tx 3:1, rx 1:3. */
 	r = strstr(frame, "\nsame   tx [");	/* the names' column is "again"'s */
@@ -365,7 +448,8 @@ START_TEST(test_render_width)
 				      widths[i], strcspn(l, "\n"), (int)strcspn(l, "\n"), l);
 		/* No empty line: frames one after the other are told apart by one. */
 		ck_assert_ptr_null(strstr(frame, "\n\n"));
-		ck_assert_uint_eq(lines, 3 + 2 + snap_b.nlinks + 1 + snap_b.nlinks);
+		ck_assert_uint_eq(lines, 3 + 2 + snap_b.nlinks + 2 + snap_b.nlinks + 1 +
+				  snap_b.nlinks);
 		/* Too small a buffer: cut, NUL-terminated, the same length needed. */
 		ck_assert_uint_eq(top_render(&snap_a, &snap_b, &v, small, sizeof(small)), n);
 		ck_assert_uint_eq(strlen(small), sizeof(small) - 1);

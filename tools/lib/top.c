@@ -67,6 +67,8 @@ struct key {
 	size_t off;		/* in struct top_snap or struct top_link */
 	enum key_kind kind;
 	size_t size;		/* K_WORD: the field's size, its NUL included */
+	bool opt;		/* newer than the first braidd with `stats raw`: such
+				 * keys of a line come all together or not at all */
 };
 
 #define BN(f) { #f, offsetof(struct top_snap, f), K_NUM, 0 }
@@ -81,14 +83,17 @@ static const struct key bond_keys[] = {
 
 #define LN(f) { #f, offsetof(struct top_link, f), K_NUM, 0 }
 #define LF(f) { #f, offsetof(struct top_link, f), K_FLAG, 0 }
+#define LO(f) { #f, offsetof(struct top_link, f), K_NUM, 0, true }
 static const struct key link_keys[] = {
 	LN(tx_bytes), LN(rx_bytes), LN(tx_pkts), LN(rx_pkts), LN(rtt_us), LN(jitter_us),
 	LN(loss_ppm), LN(weight), LF(weight_auto), LF(admin_down), LF(draining),
 	{ "state", offsetof(struct top_link, state), K_WORD, sizeof(((struct top_link *)0)->state) },
 	LN(down_events),
+	LO(rate_bps), LO(owd_rel_us), LO(queue_us), LO(tx_loss_ppm), LO(rx_loss_ppm),
 };
 #undef LN
 #undef LF
+#undef LO
 
 /* A word value: 1 or more lower-case letters, '-' and '_', shorter than size. */
 static int parse_word(const char *s, size_t n, char *out, size_t size)
@@ -104,11 +109,12 @@ static int parse_word(const char *s, size_t n, char *out, size_t size)
 }
 
 /* The rest of a line, KEY=VALUE words, into base by keys; every key of keys
- * must come. */
+ * must come, but the optional ones, which come all or none. *got_opt: they
+ * came. */
 static int parse_pairs(struct rd *r, bool eol, const struct key *keys, size_t nkeys,
-		       void *base)
+		       void *base, bool *got_opt)
 {
-	uint64_t seen = 0;
+	uint64_t seen = 0, opt = 0;
 
 	_Static_assert(sizeof(bond_keys) / sizeof(bond_keys[0]) <= 64, "seen is a uint64_t");
 	_Static_assert(sizeof(link_keys) / sizeof(link_keys[0]) <= 64, "seen is a uint64_t");
@@ -151,13 +157,18 @@ static int parse_pairs(struct rd *r, bool eol, const struct key *keys, size_t nk
 			break;
 		}
 	}
-	return seen == (nkeys == 64 ? ~0ull : (1ull << nkeys) - 1) ? 0 : -EINVAL;
+	for (size_t k = 0; k < nkeys; k++)
+		opt |= keys[k].opt ? 1ull << k : 0;
+	*got_opt = opt && (seen & opt) == opt;
+	if ((seen & opt) != 0 && (seen & opt) != opt)
+		return -EINVAL;
+	return (seen | opt) == (nkeys == 64 ? ~0ull : (1ull << nkeys) - 1) ? 0 : -EINVAL;
 }
 
 int top_parse(const char *body, size_t len, struct top_snap *s, unsigned *line)
 {
 	struct rd r = { body, len, 0 };
-	bool have_bond = false;
+	bool have_bond = false, got_opt;
 
 	memset(s, 0, sizeof(*s));
 	*line = 0;
@@ -176,7 +187,7 @@ int top_parse(const char *body, size_t len, struct top_snap *s, unsigned *line)
 				return -EINVAL;
 			have_bond = true;
 			rc = parse_pairs(&r, eol, bond_keys, sizeof(bond_keys) / sizeof(bond_keys[0]),
-					 s);
+					 s, &got_opt);
 		} else if (n == 4 && memcmp(w, "link", 4) == 0) {
 			struct top_link *l;
 
@@ -190,7 +201,7 @@ int top_parse(const char *body, size_t len, struct top_snap *s, unsigned *line)
 			if (!config_valid_name(l->name))
 				return -EINVAL;
 			rc = parse_pairs(&r, eol, link_keys, sizeof(link_keys) / sizeof(link_keys[0]),
-					 l);
+					 l, &l->estimates);
 			s->nlinks++;
 		} else {
 			/* A kind of line from a newer braidd: skip it, words checked. */
@@ -275,12 +286,26 @@ static const char *fmt_mbit(char *b, size_t n, bool ok, double bytes_per_s)
 	return b;
 }
 
-/* Milliseconds from microseconds, to 4 significant digits or so. */
-static const char *fmt_ms(char *b, size_t n, uint64_t us)
+/* Milliseconds from microseconds, to 4 significant digits or so; "-"
+ * without a value. */
+static const char *fmt_ms(char *b, size_t n, bool ok, uint64_t us)
 {
 	double v = (double)us / 1000.0;
 
-	snprintf(b, n, "%.*f", v < 99.995 ? 2 : v < 9999.95 ? 1 : 0, v);
+	if (!ok)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.*f", v < 99.995 ? 2 : v < 9999.95 ? 1 : 0, v);
+	return b;
+}
+
+/* A loss in percent from parts per million; "-" without one. */
+static const char *fmt_loss(char *b, size_t n, bool ok, uint64_t ppm)
+{
+	if (!ok)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.2f", (double)ppm / 1e4);
 	return b;
 }
 
@@ -384,6 +409,37 @@ static void draw_bond(struct out *o, const struct top_snap *prev, const struct t
 	     cur->retransmitted);
 }
 
+/* A link's row of the table: state, weight, what it carried each way,
+ * RTT, jitter, the loss estimate from probes and data. */
+static void draw_link(struct out *o, const struct top_link *l, const struct link_rate *r,
+		      int nw)
+{
+	char wt[32], a[32], b[32], c[32], d[32], rtt[32], jit[32], loss[32];
+
+	snprintf(wt, sizeof(wt), "%" PRIu64 "%s", l->weight, l->weight_auto ? " auto" : "");
+	line(o, "%-*s %-8s %-8s  %7s %6s  %7s %6s  %6s %6s %6s", nw, l->name, link_state(l), wt,
+	     fmt_mbit(a, sizeof(a), r->ok, r->tx_bps), fmt_rate(b, sizeof(b), r->ok, r->tx_pps),
+	     fmt_mbit(c, sizeof(c), r->ok, r->rx_bps), fmt_rate(d, sizeof(d), r->ok, r->rx_pps),
+	     fmt_ms(rtt, sizeof(rtt), true, l->rtt_us), fmt_ms(jit, sizeof(jit), true, l->jitter_us),
+	     fmt_loss(loss, sizeof(loss), true, l->loss_ppm));
+}
+
+/* A link's row of the estimates from the peer's FEEDBACK, the scheduler's
+ * inputs: capacity (- while unknown), one-way delay above the fastest
+ * link's, standing queue, DATA and PARITY lost each way; all - from a braidd
+ * that does not report them. A table of its own, so that the frame keeps
+ * to 80 columns. */
+static void draw_estimates(struct out *o, const struct top_link *l, int nw)
+{
+	char cap[32], owd[32], q[32], tl[32], rl[32];
+	bool e = l->estimates;
+
+	line(o, "%-*s  %10s  %6s  %8s  %9s  %9s", nw, l->name,
+	     fmt_mbit(cap, sizeof(cap), e && l->rate_bps, (double)l->rate_bps / 8),
+	     fmt_ms(owd, sizeof(owd), e, l->owd_rel_us), fmt_ms(q, sizeof(q), e, l->queue_us),
+	     fmt_loss(tl, sizeof(tl), e, l->tx_loss_ppm), fmt_loss(rl, sizeof(rl), e, l->rx_loss_ppm));
+}
+
 size_t top_render(const struct top_snap *prev, const struct top_snap *cur,
 		  const struct top_view *v, char *buf, size_t len)
 {
@@ -428,18 +484,14 @@ size_t top_render(const struct top_snap *prev, const struct top_snap *cur,
 	line(&o, "%*s  %-14s  %-14s", nw + 18, "", "----- tx -----", "----- rx -----");
 	line(&o, "%-*s %-8s %-8s  %7s %6s  %7s %6s  %6s %6s %6s", nw, "link", "state", "weight",
 	     "Mbit/s", "pkt/s", "Mbit/s", "pkt/s", "rtt ms", "jit ms", "loss %");
-	for (unsigned i = 0; i < cur->nlinks; i++) {
-		const struct top_link *l = &cur->links[i];
-		const struct link_rate *r = &rate[i];
-		char wt[32], a[32], b[32], c[32], d[32], rtt[32], jit[32];
+	for (unsigned i = 0; i < cur->nlinks; i++)
+		draw_link(&o, &cur->links[i], &rate[i], nw);
 
-		snprintf(wt, sizeof(wt), "%" PRIu64 "%s", l->weight, l->weight_auto ? " auto" : "");
-		line(&o, "%-*s %-8s %-8s  %7s %6s  %7s %6s  %6s %6s %6.2f", nw, l->name,
-		     link_state(l), wt, fmt_mbit(a, sizeof(a), r->ok, r->tx_bps),
-		     fmt_rate(b, sizeof(b), r->ok, r->tx_pps), fmt_mbit(c, sizeof(c), r->ok, r->rx_bps),
-		     fmt_rate(d, sizeof(d), r->ok, r->rx_pps), fmt_ms(rtt, sizeof(rtt), l->rtt_us),
-		     fmt_ms(jit, sizeof(jit), l->jitter_us), (double)l->loss_ppm / 1e4);
-	}
+	line(&o, "%s", "the peer's feedback: capacity, delay above the fastest link's, queue, loss");
+	line(&o, "%-*s  %10s  %6s  %8s  %9s  %9s", nw, "link", "cap Mbit/s", "owd ms", "queue ms",
+	     "tx loss %", "rx loss %");
+	for (unsigned i = 0; i < cur->nlinks; i++)
+		draw_estimates(&o, &cur->links[i], nw);
 
 	/* Each link's share of what the links carried, as bars filling the width. */
 	bw = o.width > (unsigned)nw + 24 + 8 ? (o.width - (unsigned)nw - 24) / 2 : 4;

@@ -21,6 +21,11 @@ struct top_link {
 	uint64_t tx_bytes, rx_bytes, tx_pkts, rx_pkts;
 	uint64_t rtt_us, jitter_us, loss_ppm, weight, down_events;
 	bool weight_auto, admin_down, draining;
+	/* What the peer's FEEDBACK says of the link (include/braid/stats.h);
+	 * estimates is false, and they 0, when the reply had none of them (a
+	 * braidd from before they were reported). */
+	bool estimates;
+	uint64_t rate_bps, owd_rel_us, queue_us, tx_loss_ppm, rx_loss_ppm;
 };
 
 /* One `stats raw` reply. */
@@ -35,10 +40,12 @@ struct top_snap {
 };
 
 /* Parses the body of a `stats raw` reply (len bytes; no NUL needed). Every
- * line must end in '\n' and the bond line come once with every documented
- * key; keys and line kinds it does not know are skipped, so that braidd may
- * add some. 0, -EINVAL (malformed: *line is its line number, 1-based, or 0
- * for no bond line) or -E2BIG (more than TOP_LINKS_MAX links). */
+ * line must end in '\n' and the bond line come once; each bond and link line
+ * must have every documented key but the link estimates, which an older
+ * braidd does not send (all of them, or the link has none). Keys and line
+ * kinds it does not know are skipped, so that braidd may add some. 0,
+ * -EINVAL (malformed: *line is its line number, 1-based, or 0 for no bond
+ * line) or -E2BIG (more than TOP_LINKS_MAX links). */
 int top_parse(const char *body, size_t len, struct top_snap *s, unsigned *line);
 
 struct top_view {
