@@ -233,6 +233,9 @@ static struct harness *harness_new(uint64_t delay0, uint64_t delay1, uint64_t bu
 	struct harness *h = calloc(1, sizeof(*h));
 	struct core_params cp = {
 		.mode = SCHED_AGGREGATE,
+		/* Every link carries its share whatever it delays: the tests
+		 * here need traffic on each (skew, per-link counters). */
+		.algo = SCHED_DWRR,
 		.budget_ns = budget_ns,
 		.probe_interval_ns = 50 * NS_PER_MS,
 		.reorder_window = 16384,

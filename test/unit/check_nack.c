@@ -399,6 +399,9 @@ static struct harness *harness_new(const struct scenario *sc)
 	struct harness *h = calloc(1, sizeof(*h));
 	struct core_params cp = {
 		.mode = SCHED_AGGREGATE,
+		/* Fixed shares: the tests here need datagrams on every link, to
+		 * reorder across them and to lose on the one that drops. */
+		.algo = SCHED_DWRR,
 		.budget_ns = sc->budget_ns,
 		.probe_interval_ns = 50 * NS_PER_MS,
 		.reorder_window = 4096,
