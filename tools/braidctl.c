@@ -211,7 +211,7 @@ static const struct {
 	  "usage: braidctl link set NAME weight=N|auto\n"
 	  "       braidctl link set NAME state=up|down\n"
 	  "\n"
-	  "weight: a share of the traffic in aggregate mode (1..1000), in effect from\n"
+	  "weight: a share of the traffic in aggregate mode (0..1000, 0: standby), in effect from\n"
 	  "the link's next scheduler visit; auto sets it from the link's loss and\n"
 	  "round trip against the best link's. state=down takes the link out of\n"
 	  "service both ways (the peer is told) until state=up, when it probes its\n"
