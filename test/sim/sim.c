@@ -2536,11 +2536,13 @@ static void rated_traffic(struct sim *s, double rate)
  * any scheduler can do; DWRR hands link2 2/17 of the bytes, and in-order
  * delivery holds every datagram behind the last one on it: p50 about 80 ms.
  *
- * There is no expect() for hetero and hetero12 yet: DWRR meets neither
- * target. Earliest predicted arrival's checks go there: at 8 Mbit/s all
- * data on link0 and p50/p99 near 20.8 ms; at 12 Mbit/s (more than link0
- * can carry: at least 20.5% must cross link1, 41.7 ms at best) about 80/20
- * on link0/link1 at p50/p99 near 41.5 ms. */
+ * Earliest predicted arrival (the default scheduler) is held to the best
+ * (ex_hetero, ex_hetero12): at 8 Mbit/s all data on link0 within 21/22 ms;
+ * at 12 Mbit/s (more than link0 can carry: at least 20.5% must cross
+ * link1, 41.7 ms at best) about 80/20 on link0/link1 with p50 within 45 ms.
+ * Its p99 there is 54-77 ms over seeds, above the 41.7 possible: while
+ * link1's rate is not yet measured it looks able to take anything and gets
+ * bursts (a queue of up to 37 ms); not asserted until that is fixed. */
 static void sc_hetero(struct sim *s)
 {
 	link_rate(s, 0, 10, 20, 10);
@@ -2574,6 +2576,37 @@ static void ck_rated(struct sim *s)
 				violation(s, "link%u %s: %" PRIu64 " packets dropped by its full "
 					  "queue, under a load that fits", li,
 					  d ? "hub->edge" : "edge->hub", s->link[li].dir[d].qdropped);
+}
+
+/* Earliest arrival over hetero's links (the scheduling note's model):
+ * 8 Mbit/s fits link0, so everything goes there and arrives as soon as it
+ * can, 20.8 ms after it left (DWRR's 10:5:2 made every datagram wait for
+ * link2's share: 80.4 / 87.4 ms). */
+static void ex_hetero(struct sim *s, const struct net_report *r)
+{
+	if (s->algo != SCHED_ARRIVAL)
+		return;
+	if (r->dir[0].share[0] < 0.99)
+		violation(s, "edge->hub: link0 carried %.1f%% of 8 Mbit/s it has room for",
+			  100 * r->dir[0].share[0]);
+	if (r->dir[0].p50_ns > 21 * NS_PER_MS || r->dir[0].p99_ns > 22 * NS_PER_MS)
+		violation(s, "edge->hub: p50 %.3f / p99 %.3f ms where link0 alone gives 20.8",
+			  r->dir[0].p50_ns / 1e6, r->dir[0].p99_ns / 1e6);
+}
+
+/* 12 Mbit/s: at least a fifth must cross link1, which takes 41.7 ms; the
+ * best split is about 80/20 and link2 need carry nothing. */
+static void ex_hetero12(struct sim *s, const struct net_report *r)
+{
+	if (s->algo != SCHED_ARRIVAL)
+		return;
+	if (r->dir[0].share[0] < 0.72 || r->dir[0].share[0] > 0.86 || r->dir[0].share[2] > 0.03)
+		violation(s, "edge->hub: shares %.1f/%.1f/%.1f%%, want about 80/20/0",
+			  100 * r->dir[0].share[0], 100 * r->dir[0].share[1],
+			  100 * r->dir[0].share[2]);
+	if (r->dir[0].p50_ns > 45 * NS_PER_MS)
+		violation(s, "edge->hub: p50 %.3f ms, want at most 45 (41.7 is the least)",
+			  r->dir[0].p50_ns / 1e6);
 }
 
 static void ex_equal(struct sim *s, const struct net_report *r)
@@ -2637,9 +2670,9 @@ static const struct scenario scenarios[] = {
 	/* Rate-limited links: each run also prints its latency and shares.
 	 * New scenarios go at the end: a scenario's place seeds its draws. */
 	{ "hetero", "10/5/2 Mbit/s links at 20/40/80 ms, weights 10:5:2, 8 Mbit/s of 1000 B "
-	  "datagrams: no queue overflows", sc_hetero, ck_rated },
-	{ "hetero12", "as hetero at 12 Mbit/s, more than the fastest link carries", sc_hetero12,
-	  ck_rated },
+	  "datagrams: all on link0 within 21/22 ms (p50/p99)", sc_hetero, ck_rated, ex_hetero },
+	{ "hetero12", "as hetero at 12 Mbit/s, more than the fastest link carries: about 80/20 "
+	  "over link0 and link1, p50 within 45 ms", sc_hetero12, ck_rated, ex_hetero12 },
 	{ "equal", "three equal 10 Mbit/s, 10 ms links at 8 Mbit/s: a third of the data each",
 	  sc_equal, ck_rated, ex_equal },
 	{ "clean-dwrr", "as clean with scheduler = dwrr: every link carries its share",
