@@ -10,24 +10,19 @@
 
 #include <check.h>
 
+#include "braid/rng.h"
 #include "braid/sched.h"
 
 #define MS 1000000ull
 #define MBIT(x) ((uint64_t)(x) * 1000000 / 8)	/* bytes/s */
 
-static uint64_t rng_state = 1;
+/* One seeded stream (include/braid/rng.h) for the whole suite: each test
+ * seeds it, so every run draws the same. */
+static struct rng rng;
 
 static void rng_seed(uint64_t seed)
 {
-	rng_state = seed ? seed : 1;
-}
-
-static uint64_t rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ull;
+	rng_init(&rng, seed);
 }
 
 /* A link as it is: drains at rate bytes/s, then delay. */
@@ -103,7 +98,7 @@ static void run(struct sched *s, struct fifo *f, unsigned n, size_t len, double 
 		if (lat[i] > r->lat_max)
 			r->lat_max = lat[i];
 		if (poisson) {
-			double u = (double)(rng_next() >> 11) / (double)(1ull << 53);
+			double u = (double)(rng_next(&rng) >> 11) / (double)(1ull << 53);
 
 			now += (uint64_t)(-__builtin_log(1.0 - u) / pps * 1e9);
 		} else {
@@ -166,13 +161,14 @@ START_TEST(test_fifo_keeps_order)
 		rng_seed(seed);
 		sched_init(&s, SCHED_AGGREGATE);
 		for (unsigned i = 0; i < nl; i++) {
-			uint64_t rate = MBIT(1 + rng_next() % 50), delay = (1 + rng_next() % 100) * MS;
+			uint64_t rate = MBIT(1 + rng_next(&rng) % 50);
+			uint64_t delay = (1 + rng_next(&rng) % 100) * MS;
 
-			add_live(&s, i, 1 + (uint32_t)(rng_next() % 20));
+			add_live(&s, i, 1 + (uint32_t)(rng_next(&rng) % 20));
 			sched_link_set_path(&s, i, true, delay, rate);
 			f[i] = (struct fifo){ .rate = rate, .delay = delay };
 		}
-		run(&s, f, 3000, 200 + rng_next() % 1200, 200 + rng_next() % 3000, seed & 1, &r);
+		run(&s, f, 3000, 200 + rng_next(&rng) % 1200, 200 + rng_next(&rng) % 3000, seed & 1, &r);
 		ck_assert_msg(r.reorder_max <= SCHED_TIE_NS, "seed %u: a packet %.3f ms early",
 			      seed, r.reorder_max / 1e6);
 	}
@@ -246,7 +242,7 @@ START_TEST(test_no_estimates_is_dwrr)
 	sched_link_set_path(&a, 0, true, 1 * MS, 0);
 	rng_seed(7);
 	for (unsigned i = 0; i < 5000; i++) {
-		size_t len = 64 + rng_next() % 1400;
+		size_t len = 64 + rng_next(&rng) % 1400;
 		unsigned oa[SCHED_MAX_LINKS], od[SCHED_MAX_LINKS];
 
 		ck_assert_uint_eq(sched_pick(&a, len, i * MS, oa, SCHED_MAX_LINKS), 1);
