@@ -115,15 +115,15 @@ unsigned earliest_link(const struct core *c, size_t len, unsigned fallback)
 {
 	unsigned best = BRAID_MAX_LINKS;
 	uint64_t best_at = UINT64_MAX;
-	bool standby = true;
+	bool skip_standby = true;	/* first pass: links of weight 0 stand by */
 
-	for (int pass = 0; pass < 2 && best == BRAID_MAX_LINKS; pass++, standby = false) {
+	for (int pass = 0; pass < 2 && best == BRAID_MAX_LINKS; pass++, skip_standby = false) {
 		for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 			const struct core_link *lk = &c->link[id];
 			uint64_t at;
 
 			if (!lk->present || !lk->has_remote || lk->state != LINK_UP ||
-			    (standby && c->sched.link[id].weight == 0))
+			    (skip_standby && c->sched.link[id].weight == 0))
 				continue;
 			at = sched_predict(&c->sched, id, len, c->now);
 			if (at == UINT64_MAX)
