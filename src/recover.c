@@ -52,7 +52,9 @@ struct recover {
 	/* The block being sent. */
 	bool tx_open;
 	unsigned tx_m;				/* M for blocks opened from now */
+	unsigned tx_k;				/* K for blocks opened from now */
 	unsigned blk_m;				/* M of the open block */
+	unsigned blk_k;				/* K of the open block: it closes full */
 	uint32_t tx_first;
 	unsigned tx_n;
 	uint64_t tx_opened;
@@ -117,6 +119,16 @@ void recover_tx_set_m(struct recover *r, unsigned m)
 	r->tx_m = m > BRAID_FEC_M_MAX ? BRAID_FEC_M_MAX : m;
 }
 
+void recover_tx_set_k(struct recover *r, unsigned k)
+{
+	r->tx_k = k == 0 ? 1 : k > r->cfg.k ? r->cfg.k : k;
+}
+
+unsigned recover_tx_k(const struct recover *r)
+{
+	return r->tx_k;
+}
+
 unsigned recover_tx_m(const struct recover *r)
 {
 	return r->tx_m;
@@ -140,6 +152,7 @@ int recover_tx_add(struct recover *r, uint32_t seq, uint16_t flow, const uint8_t
 		r->tx_n = 0;
 		r->tx_opened = now;
 		r->blk_m = r->tx_m;
+		r->blk_k = r->tx_k;
 		memset(&r->tx, 0, sizeof(r->tx));
 		memset(r->tx_load, 0, sizeof(r->tx_load));
 	} else if (seq != r->tx_first + r->tx_n) {
@@ -158,7 +171,7 @@ int recover_tx_add(struct recover *r, uint32_t seq, uint16_t flow, const uint8_t
 			return err;
 	}
 	r->tx_n++;
-	return r->tx_n >= r->cfg.k;
+	return r->tx_n >= r->blk_k;
 }
 
 int recover_tx_close(struct recover *r, struct recover_parity *out)
@@ -325,6 +338,30 @@ int recover_rx_retry(struct recover *r, uint32_t seq, recover_fn fn, void *ctx)
 	return 0;
 }
 
+unsigned recover_rx_need(const struct recover *r, uint32_t first_seq, uint32_t *seqs,
+			 unsigned max)
+{
+	const struct rx_block *b = NULL;
+	unsigned have = 0, missing = 0, need, n = 0;
+
+	for (unsigned i = 0; i < RX_BLOCKS && !b; i++)
+		if (r->blk[i].used && r->blk[i].first_seq == first_seq)
+			b = &r->blk[i];
+	if (!b || b->done)
+		return 0;
+	for (unsigned j = 0; j < b->m; j++)
+		have += (b->have >> j) & 1;
+	for (unsigned i = 0; i < b->k_used; i++)
+		missing += !slot_get(r->rx, r->mask, b->first_seq + i);
+	if (missing <= have)
+		return 0;
+	need = missing - have;
+	for (unsigned i = 0; i < b->k_used && n < need && n < max; i++)
+		if (!slot_get(r->rx, r->mask, b->first_seq + i))
+			seqs[n++] = b->first_seq + i;
+	return n;
+}
+
 const struct recover_rx_stats *recover_rx_stats(const struct recover *r)
 {
 	return &r->rs;
@@ -433,6 +470,7 @@ int recover_create(struct recover **out, const struct recover_cfg *cfg)
 	r->cfg = *cfg;
 	r->mask = cfg->store ? cfg->store - 1 : 0;
 	r->tx_m = cfg->fec_auto ? 0 : cfg->m;
+	r->tx_k = cfg->k;
 	if (cfg->store) {
 		r->rx = calloc(cfg->store, sizeof(*r->rx));
 		r->txs = calloc(cfg->store, sizeof(*r->txs));

@@ -54,6 +54,11 @@ bool recover_fec_on(const struct recover *r);
  * sends no parity until it is raised again. */
 void recover_tx_set_m(struct recover *r, unsigned m);
 unsigned recover_tx_m(const struct recover *r);
+/* How many data packets blocks opened from now take before they close
+ * full (fec = auto: what the sender sends in a quarter of the budget),
+ * 1..K; K until set. The receiver learns it from each block's k_used. */
+void recover_tx_set_k(struct recover *r, unsigned k);
+unsigned recover_tx_k(const struct recover *r);
 unsigned recover_k(const struct recover *r);
 
 /* Adds the data packet with bond seq seq, just sent on the links in
@@ -102,6 +107,12 @@ int recover_rx_parity(struct recover *r, const struct wire_parity *h, const uint
  * tries to rebuild the rest of it. Returns the number rebuilt. */
 int recover_rx_retry(struct recover *r, uint32_t seq, recover_fn fn, void *ctx);
 const struct recover_rx_stats *recover_rx_stats(const struct recover *r);
+/* The block whose parity came with first_seq, if parity alone cannot
+ * rebuild it: the data packets it lacks beyond what its parity here covers,
+ * earliest first, up to max, written to seqs and counted. 0 if no parity of
+ * it came, it is done, or it has enough. */
+unsigned recover_rx_need(const struct recover *r, uint32_t first_seq, uint32_t *seqs,
+			 unsigned max);
 
 /* --- retransmission ------------------------------------------------------- */
 
