@@ -412,9 +412,9 @@ void config_defaults(struct braid_config *cfg)
 	cfg->max_flows = 64;
 	cfg->flow_idle_ns = FLOW_IDLE_NS;
 	cfg->reorder_window = 4096;
-	cfg->fec_k = 0;
+	cfg->fec_k = CONFIG_FEC_AUTO_K;
 	cfg->fec_m = 0;
-	cfg->fec_auto = false;
+	cfg->fec_auto = true;
 	cfg->nack = true;
 	cfg->dest_kind = DEST_UDP;
 	cfg->reconnect_min_ns = 10 * NS_PER_MS;

@@ -29,7 +29,7 @@
 #define BRAID_NAME_MAX    32	/* link name, with its NUL */
 #define CONFIG_FEC_K_MAX  32
 #define CONFIG_FEC_M_MAX  8
-#define CONFIG_FEC_AUTO_K 8
+#define CONFIG_FEC_AUTO_K 32	/* fec = auto: the most per block; fewer at low rates */
 #define BRAID_AUTO_WEIGHT 100u	/* weight = auto: a link as good as the best */
 #define CONFIG_PRIORITY_LAST UINT32_MAX
 #define CONFIG_RATE_MIN   1000ull		/* rate = 8kbit, in bytes/s */
@@ -81,7 +81,7 @@ struct braid_config {
 	uint64_t budget_ns;		/* latency = ..., default 20ms, 1ms..10s */
 	bool unordered;			/* default no */
 	unsigned fec_k, fec_m;		/* fec = K:M; 0:0 = off (default) */
-	bool fec_auto;			/* fec = auto: K = CONFIG_FEC_AUTO_K, M from loss */
+	bool fec_auto;			/* fec = auto (the default): K from the rate, M from loss */
 	bool nack;			/* default yes */
 	uint64_t probe_interval_ns;	/* default 100ms, 10ms..10s */
 	unsigned workers;		/* default 1, 1..BRAID_MAX_WORKERS */

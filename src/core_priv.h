@@ -54,6 +54,8 @@
  * while an answer can still arrive within the budget (the peer answers each
  * ask: RETX_MAX in recover.c is the same number). */
 #define NACK_ASKS 3
+#define NACK_FEC_CHK 8
+#define NACK_EARLY 64
 
 _Static_assert(BRAID_MAX_LINKS <= REPLAY_LINKS, "every link id fits in a counter");
 
@@ -177,6 +179,13 @@ struct core {
 	struct nack_ring nackq[2];
 	uint32_t nack_from;
 	bool nack_from_set;
+	/* FEC blocks whose parity came but cannot rebuild them: checked
+	 * once the rest of their parity had time to come (at), and what they
+	 * still lack then is asked for at once (nack_fec_block), not when
+	 * the horizon passes; nack_early keeps those seqs (plus one, by seq
+	 * % NACK_EARLY) so that the horizon's scan does not ask again. */
+	struct { uint32_t first; uint64_t at; } fec_chk[NACK_FEC_CHK];
+	uint32_t nack_early[NACK_EARLY];
 	struct core_link link[BRAID_MAX_LINKS];
 	uint8_t hs_key[BRAID_KEY_LEN];
 
@@ -236,6 +245,15 @@ struct core {
 	uint64_t now;
 	uint64_t wake;			/* when core_tick next has work */
 	uint64_t data_since;		/* first DATA received this session (0: none) */
+	/* The application's datagrams: when the last came, and the mean gap
+	 * between them (an EWMA of 1/8, each gap capped at a quarter of the
+	 * budget; 0 until two came), from which fec = auto sizes its blocks. */
+	uint64_t app_last_at, app_gap_ns;
+	/* The peer's FEC blocks: k_used of the last whose parity came, and
+	 * when (the horizon holds a gap back that many packets for its
+	 * parity); 0 if none did this session. */
+	unsigned fec_rx_k;
+	uint64_t fec_rx_at;
 	/* Seqs (plus one; 0 is empty) a retransmission brought, so that an
 	 * original arriving after it counts as a needless retransmission. */
 	uint32_t retx_took[RETX_TOOK];
@@ -290,6 +308,7 @@ uint64_t fec_deadline(const struct core *c);
 
 /* receive.c */
 void sync_reorder_stats(struct core *c);
+bool fec_rx_recent(const struct core *c);
 void on_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len);
 
 /* horizon.c */
@@ -299,6 +318,7 @@ void set_horizon(struct core *c);
 uint64_t nack_round_trip(const struct core *c);
 void nack_scan(struct core *c, uint32_t h, uint64_t due);
 void nack_flush(struct core *c);
+void nack_fec_block(struct core *c, uint32_t first_seq);
 void on_nack(struct core *c, unsigned id, const struct wire_nack *nk);
 
 /* link.c */

@@ -426,3 +426,8 @@ uint32_t est_tx_loss_ppm(const struct est_tx *e)
 {
 	return est_loss_ppm(&e->loss);
 }
+
+bool est_tx_loss_valid(const struct est_tx *e)
+{
+	return e->loss.have;
+}

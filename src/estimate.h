@@ -181,6 +181,8 @@ uint64_t est_tx_queue_ns(const struct est_tx *e);
 uint32_t est_tx_delay_tx_us(const struct est_tx *e);
 /* Our DATA+PARITY lost on this link as the peer counted it, in ppm. */
 uint32_t est_tx_loss_ppm(const struct est_tx *e);
+/* True once a report gave the loss. */
+bool est_tx_loss_valid(const struct est_tx *e);
 
 /* --- loss, from cumulative counts ---------------------------------------- */
 

@@ -124,8 +124,12 @@ static void session_begin(struct core *c, uint32_t session)
 	reorder_reset_at(c->ro, session_seq0(session, !edge));
 	recover_reset(c->rec);
 	c->nackq[0].len = c->nackq[1].len = 0;
+	memset(c->fec_chk, 0, sizeof(c->fec_chk));
+	memset(c->nack_early, 0, sizeof(c->nack_early));
 	c->nack_from_set = false;
 	c->data_since = 0;
+	c->fec_rx_k = 0;
+	c->fec_rx_at = 0;
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		struct core_link *lk = &c->link[id];
 

@@ -58,6 +58,15 @@ static void nack_wake(struct core *c)
 			c->wake = min_u64(c->wake, c->nackq[i].e[c->nackq[i].head].due);
 }
 
+/* True if seq was queued by nack_fec_due (0 marks an empty entry, so the
+ * seq before 0 is never taken for one). */
+static bool nack_early_has(const struct core *c, uint32_t seq)
+{
+	uint32_t e = c->nack_early[seq % NACK_EARLY];
+
+	return e && e == seq + 1;
+}
+
 /* Queues, to be asked for at due, every seq below h still missing that no
  * scan has seen. A seq is scanned once; a full queue leaves the rest for the
  * next scan. */
@@ -69,7 +78,7 @@ void nack_scan(struct core *c, uint32_t h, uint64_t due)
 	if (c->nack_from_set && (int32_t)(c->nack_from - s) > 0)
 		s = c->nack_from;
 	for (; (int32_t)(h - s) > 0 && budget; s++, budget--) {
-		if (!reorder_is_missing(c->ro, s))
+		if (!reorder_is_missing(c->ro, s) || nack_early_has(c, s))
 			continue;
 		if (!nack_push(&c->nackq[0], s, 0, due))
 			break;
@@ -102,6 +111,57 @@ static uint64_t link_spread(const struct core *c)
 	return tmax >= tmin && tmin != INT64_MAX ? (uint64_t)(tmax - tmin) * NS_PER_US : 0;
 }
 
+/* A parity shard of the block at first_seq came and the block still cannot
+ * be rebuilt: its other shards left with this one, so they arrive within
+ * the links' delay spread (and 1 ms) of it, or not at all. Then what it
+ * still lacks, beyond what its parity covers, is asked for at once: a
+ * loss FEC cannot repair costs one round trip after the parity, not the
+ * wait for the horizon to pass the block. */
+void nack_fec_block(struct core *c, uint32_t first_seq)
+{
+	uint64_t spread = link_spread(c);
+	unsigned slot = 0;
+	uint32_t seq;
+
+	if (!c->p.nack || !spread || !recover_rx_need(c->rec, first_seq, &seq, 1))
+		return;
+	for (unsigned i = 0; i < NACK_FEC_CHK; i++) {
+		if (c->fec_chk[i].at && c->fec_chk[i].first == first_seq)
+			return;
+		if (c->fec_chk[i].at < c->fec_chk[slot].at)
+			slot = i;
+	}
+	c->fec_chk[slot].first = first_seq;
+	c->fec_chk[slot].at = c->now + 2 * spread + NS_PER_MS;
+	c->wake = min_u64(c->wake, c->fec_chk[slot].at);
+}
+
+/* The blocks nack_fec_block holds whose time is up: what they lack is
+ * queued to be asked for now. */
+static void nack_fec_due(struct core *c)
+{
+	for (unsigned i = 0; i < NACK_FEC_CHK; i++) {
+		uint32_t seqs[BRAID_FEC_M_MAX];
+		unsigned n;
+
+		if (!c->fec_chk[i].at)
+			continue;
+		if (c->fec_chk[i].at > c->now) {
+			c->wake = min_u64(c->wake, c->fec_chk[i].at);
+			continue;
+		}
+		c->fec_chk[i].at = 0;
+		n = recover_rx_need(c->rec, c->fec_chk[i].first, seqs, BRAID_FEC_M_MAX);
+		for (unsigned j = 0; j < n; j++) {
+			if (!reorder_is_missing(c->ro, seqs[j]) ||
+			    nack_early_has(c, seqs[j]) ||
+			    !nack_push(&c->nackq[0], seqs[j], 0, c->now))
+				continue;
+			c->nack_early[seqs[j] % NACK_EARLY] = seqs[j] + 1;
+		}
+	}
+}
+
 /* NACKs by age, for gaps the horizon cannot judge (a link silent, but not
  * for long enough to be left out): a seq missing below a datagram that has
  * waited three times the links' delay spread (and 2 ms) is not merely
@@ -115,7 +175,7 @@ static void nack_by_age(struct core *c)
 	if (!c->p.nack || !spread || !reorder_front(c->ro, &front, &at))
 		return;
 	after = at + 3 * spread + 2 * NS_PER_MS;
-	if (recover_fec_on(c->rec))
+	if (c->p.fec_auto ? fec_rx_recent(c) : recover_fec_on(c->rec))
 		after += c->p.budget_ns / 4;
 	if (c->now < after) {
 		c->wake = min_u64(c->wake, after);
@@ -204,6 +264,7 @@ void nack_flush(struct core *c)
 	uint64_t ans[2];
 
 	nack_by_age(c);
+	nack_fec_due(c);
 	/* Runs after every packet received: the links are looked at only
 	 * when an ask is due. */
 	if (!nack_due(c)) {

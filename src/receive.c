@@ -113,6 +113,14 @@ static void on_data(struct core *c, unsigned id, const struct wire_data *dp,
 	sync_reorder_stats(c);
 }
 
+/* True if the peer's parity came within the last second: a gap then waits
+ * for its block's (fec = auto sends none over clean links, and then no gap
+ * waits for FEC). */
+bool fec_rx_recent(const struct core *c)
+{
+	return recover_fec_on(c->rec) && c->fec_rx_k && c->now - c->fec_rx_at < NS_PER_S;
+}
+
 static void on_parity(struct core *c, unsigned id, const struct wire_parity *h,
 		      const uint8_t *shard, size_t len)
 {
@@ -124,7 +132,15 @@ static void on_parity(struct core *c, unsigned id, const struct wire_parity *h,
 		stat_add(c->st.fec_unusable, 1);
 		return;
 	}
+	/* The largest block of the last 250 ms: a partial one (the peer's
+	 * rate dipped) does not shorten the wait for full ones. */
+	if (h->k_used && h->k_used <= recover_k(c->rec) &&
+	    (h->k_used >= c->fec_rx_k || c->now - c->fec_rx_at > 250 * NS_PER_MS)) {
+		c->fec_rx_k = h->k_used;
+		c->fec_rx_at = c->now;
+	}
 	recover_rx_parity(c->rec, h, shard, len, on_recovered, c);
+	nack_fec_block(c, h->first_seq);
 	stat_set(c->st.fec_unusable, recover_rx_stats(c->rec)->unusable);
 	set_horizon(c);
 	c->wake = min_u64(c->wake, reorder_deadline(c->ro));

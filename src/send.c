@@ -274,19 +274,52 @@ uint64_t fec_deadline(const struct core *c)
 	return opened == UINT64_MAX ? UINT64_MAX : opened + c->p.budget_ns / 4;
 }
 
-/* fec = auto: M for the next block from the worst live link's loss. */
-static void fec_pick_m(struct core *c)
+/* fec = auto, as a block opens: K, the datagrams the application sends in
+ * a quarter of the budget (so the block closes full about when its timer
+ * would, and its parity leaves in time), at most the codec's; M for that K
+ * from the worst live link's loss: the data loss the peer reports for it
+ * once it has, the probes' until then. */
+static void fec_pick(struct core *c)
 {
-	uint64_t loss = 0;
-	unsigned k = recover_k(c->rec);
+	uint64_t loss = 0, quarter = c->p.budget_ns / 4;
+	unsigned k = recover_k(c->rec), m;
 
+	if (c->app_gap_ns && quarter / c->app_gap_ns < k)
+		k = quarter / c->app_gap_ns ? (unsigned)(quarter / c->app_gap_ns) : 1;
 	for (unsigned id = 0; id < BRAID_MAX_LINKS; id++) {
 		const struct core_link *lk = &c->link[id];
+		uint64_t l;
 
-		if (lk->present && lk->state == LINK_UP && stat_get(lk->st.loss_ppm) > loss)
-			loss = stat_get(lk->st.loss_ppm);
+		if (!lk->present || lk->state != LINK_UP)
+			continue;
+		l = est_tx_loss_valid(&lk->etx) ? est_tx_loss_ppm(&lk->etx)
+						 : stat_get(lk->st.loss_ppm);
+		loss = max_u64(loss, l);
 	}
-	recover_tx_set_m(c->rec, recover_pick_m(k, FEC_AUTO_MAX_M(k), loss, FEC_AUTO_TARGET));
+	m = recover_pick_m(k, FEC_AUTO_MAX_M(k), loss, FEC_AUTO_TARGET);
+	/* Where the most parity allowed (half) is not enough, an even K
+	 * uses all of it: 4:2 loses less than 5:2, and fills sooner. */
+	if (m == FEC_AUTO_MAX_M(k) && k > 2 && k % 2)
+		k--;
+	recover_tx_set_k(c->rec, k);
+	recover_tx_set_m(c->rec, m);
+}
+
+/* The application's pace, for fec_pick. */
+static void app_pace(struct core *c, uint64_t now)
+{
+	uint64_t gap, cap = c->p.budget_ns / 4;
+
+	if (c->app_last_at && now >= c->app_last_at) {
+		gap = min_u64(now - c->app_last_at, cap);
+		if (!c->app_gap_ns)
+			c->app_gap_ns = gap ? gap : 1;
+		else if (gap >= c->app_gap_ns)
+			c->app_gap_ns += (gap - c->app_gap_ns) / 8;
+		else
+			c->app_gap_ns -= (c->app_gap_ns - gap) / 8;
+	}
+	c->app_last_at = now;
 }
 
 void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len, uint64_t now)
@@ -307,6 +340,7 @@ void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len,
 	}
 	stat_add(c->st.app_rx_pkts, 1);
 	stat_add(c->st.app_rx_bytes, len);
+	app_pace(c, now);
 
 	n = sched_pick(&c->sched, len + DATA_OVERHEAD, now, ids, BRAID_MAX_LINKS);
 	if (n == 0) {
@@ -338,14 +372,14 @@ void core_rx_app(struct core *c, uint16_t flow, const uint8_t *data, size_t len,
 		int full;
 
 		if (recover_tx_opened(c->rec) == UINT64_MAX && c->p.fec_auto)
-			fec_pick_m(c);
+			fec_pick(c);
 		full = recover_tx_add(c->rec, seq, flow, data, len, mask, now);
 		if (full == -EINVAL) {
 			/* Cannot happen while seqs are consecutive; start over. */
 			fec_close(c);
 			full = recover_tx_add(c->rec, seq, flow, data, len, mask, now);
 		}
-		stat_set(c->st.fec_k, recover_k(c->rec));
+		stat_set(c->st.fec_k, recover_tx_k(c->rec));
 		stat_set(c->st.fec_m, recover_tx_m(c->rec));
 		if (full == 1)
 			fec_close(c);

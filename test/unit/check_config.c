@@ -696,7 +696,7 @@ START_TEST(test_fec_nack)
 		unsigned k, m;
 		bool is_auto, nack;
 	} ok[] = {
-		{ BOND(""), 0, 0, false, true },
+		{ BOND(""), CONFIG_FEC_AUTO_K, 0, true, true },
 		{ BOND("fec = off"), 0, 0, false, true },
 		{ BOND("fec = 8:2\nnack = no"), 8, 2, false, false },
 		{ BOND("fec = 1:1"), 1, 1, false, true },
