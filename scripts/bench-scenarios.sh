@@ -12,6 +12,9 @@
 #   braid-auto  the same with weight = auto (the default): braid finds the shares
 #   braid-fec   the same with fec = 8:2 (BENCH_FEC)
 #   braid-dup   the same as braid-agg, mode duplicate
+#   braid-default  the same path with braid's default config: only the role,
+#               key, application address and links are set (and the stats
+#               interval the bench reads), as a new user would write it
 #   librist     send -> ristsender =links 1..3=> ristreceiver -> recv (main
 #               profile, load sharing by weight, ARQ buffer = the latency budget)
 # Scenarios (3 links; single-path systems use link 1):
@@ -28,6 +31,9 @@
 # Traffic: RATE datagrams/s of SIZE bytes for SECS seconds, one-way latency
 # from the sender's timestamp (same host, same clock). braid's latency budget
 # and librist's buffer are both BUDGET_MS.
+#
+# Wire bytes (braid): what the edge sent on all links, probes and parity
+# included, over the payload bytes the application sent.
 #
 # CPU per datagram: user + system time of the relay pair (both forwarders,
 # edge + hub, or ristsender + ristreceiver, all threads) while the traffic
@@ -154,8 +160,21 @@ link_weight() { # scenario n
 	if [ "$1" = hetero ]; then local w=(0 10 5 2); echo "${w[$2]}"; else echo 1; fi
 }
 
-braid_conf() { # role mode scenario fec weights(fixed|auto)
+braid_conf() { # role mode scenario fec weights(fixed|auto|default)
 	local role=$1 n
+	if [ "${5:-fixed}" = default ]; then
+		printf '[bond]\nrole = %s\nkey = %s\nstats-interval = %dms\n' "$role" "$TMP/key" "$STATS_MS"
+		if [ "$role" = edge ]; then printf '[app]\nlisten = %s\n' "$APP"; else printf '[app]\ndestination = %s\n' "$DST"; fi
+		for n in 1 2 3; do
+			printf '[link l%d]\n' "$n"
+			if [ "$role" = edge ]; then
+				printf 'local = 127.0.0.1:%d\nremote = %s\n' $((19420 + 2 * n)) "$(lk_in "$n")"
+			else
+				printf 'local = %s\n' "$(lk_out "$n")"
+			fi
+		done
+		return
+	fi
 	printf '[bond]\nrole = %s\nkey = %s\nmode = %s\nlatency = %dms\nprobe-interval = 50ms\n' \
 		"$role" "$TMP/key" "$2" "$BUDGET"
 	printf 'fec = %s\n' "${4:-off}"
@@ -212,11 +231,12 @@ run() {
 		relays+=("$BGPID")
 		bg "$p.fwd2.log" "$B/udpfwd" 127.0.0.1:19403 "$DST"
 		relays+=("$BGPID") ;;
-	braid-agg | braid-auto | braid-fec | braid-dup)
+	braid-agg | braid-auto | braid-fec | braid-dup | braid-default)
 		local mode=aggregate fec=off weights=fixed
 		[ "$sys" = braid-dup ] && mode=duplicate
 		[ "$sys" = braid-fec ] && fec=$FEC
 		[ "$sys" = braid-auto ] && weights=auto
+		[ "$sys" = braid-default ] && weights=default
 		braid_conf hub "$mode" "$sc" "$fec" "$weights" >"$p.hub.conf"
 		braid_conf edge "$mode" "$sc" "$fec" "$weights" >"$p.edge.conf"
 		bg "$p.hub.log" "$B/braidd" -c "$p.hub.conf"
@@ -264,7 +284,13 @@ run() {
 	halt "$linkem_pid"
 	[ -s "$p.recv.json" ] || { cat "$p.recv.log" >&2; die "$sc/$sys: receiver wrote nothing"; }
 
+	local wire=null
+	if [ -s "$p.edge.log" ]; then
+		wire=$(grep '^stats ' "$p.edge.log" | tail -n 1 | cut -c7- |
+			jq '[.links[].tx_bytes] | add // null' 2>/dev/null || echo null)
+	fi
 	jq -n -c --arg sc "$sc" --arg sys "$sys" --argjson cpu "$((c1 - c0))" --argjson t "$send_start" \
+		--argjson wire "${wire:-null}" --argjson size "$SIZE" \
 		--slurpfile s "$p.send.json" --slurpfile r "$p.recv.json" '
 		($s[0]) as $s | ($r[0]) as $r |
 		{scenario: $sc, system: $sys, start_unix: $t, sent: $s.sent, delivered: $r.unique,
@@ -272,9 +298,11 @@ run() {
 		 corrupt: ($r.corrupt + $r.foreign), reordered: $r.reordered,
 		 loss_ratio: (if $s.sent > 0 then ($s.sent - $r.unique) / $s.sent else null end),
 		 one_way_ms: ($r.one_way_us | with_entries(if .key == "samples" then . else .value /= 1000 end)),
+		 wire_bytes_per_payload_byte: (if $wire == null or $s.sent == 0 then null
+			else ($wire / ($s.sent * $size) * 100 | round / 100) end),
 		 pair_cpu_us_per_datagram: (if $sys == "direct" or $s.sent == 0 then null
 			else ($cpu / 1000 / $s.sent * 100 | round / 100) end)}' >>"$TMP/results.jsonl"
-	jq -r '"  \(.scenario) \(.system): lost \(.lost)/\(.sent), dup \(.duplicates), p50 \(.one_way_ms.p50) ms, p99 \(.one_way_ms.p99) ms"' \
+	jq -r '"  \(.scenario) \(.system): lost \(.lost)/\(.sent), dup \(.duplicates), p50 \(.one_way_ms.p50) ms, p99 \(.one_way_ms.p99) ms\(if .wire_bytes_per_payload_byte then ", wire \(.wire_bytes_per_payload_byte)x" else "" end)"' \
 		<<<"$(tail -n 1 "$TMP/results.jsonl")"
 }
 
@@ -295,7 +323,7 @@ jq -s --argjson rate "$RATE" --argjson size "$SIZE" --argjson secs "$SECS" --arg
 		 bursty: "3 x 10 ms, Gilbert-Elliott p=0.0105 r=0.2 (bursts of 5, ~5% loss)",
 		 "loss5-2ms": "3 x 2 ms, 5% random loss",
 		 degrade: "3 x 10 ms, link 3 20% loss from 2 s to 5 s into the traffic"},
-	 braid: ("braid-agg and braid-dup: nack = yes (the default), fec = off, weights fixed to the links capacity (10:5:2 in hetero, else equal); braid-auto: as braid-agg with weight = auto; braid-fec: aggregate, fec = " + $fec + ", nack = yes"),
+	 braid: ("braid-agg and braid-dup: nack = yes (the default), fec = off, weights fixed to the links capacity (10:5:2 in hetero, else equal); braid-auto: as braid-agg with weight = auto; braid-fec: aggregate, fec = " + $fec + ", nack = yes; braid-default: the defaults, nothing but the role, key, application address and links set"),
 	 single_path_systems_use: "link 1",
 	 cpu: "user+system of the relay pair, all threads, /proc/PID/task/*/schedstat",
 	 results: .}' "$TMP/results.jsonl" >"$OUT/scenarios.json"
