@@ -308,7 +308,7 @@ uint64_t fec_deadline(const struct core *c);
 
 /* receive.c */
 void sync_reorder_stats(struct core *c);
-bool fec_rx_recent(const struct core *c);
+unsigned fec_rx_wait_k(const struct core *c);
 void on_deliver(void *ctx, uint16_t flow, const uint8_t *data, size_t len);
 
 /* horizon.c */

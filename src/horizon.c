@@ -3,7 +3,6 @@
  * its grace is up, and how long that grace is, from what each link showed
  * of its order, jitter and delay. */
 #include "core_priv.h"
-#include "recover.h"
 #include "reorder.h"
 
 /* Once every link in the schedule has delivered a bond seq beyond a gap, the
@@ -116,14 +115,8 @@ void set_horizon(struct core *c)
 	/* A block's parity leaves before the data packet k_used after its
 	 * first, so a gap is not given up on (or asked for) until that one
 	 * has passed too: FEC gets its chance first, and a loss it repairs is
-	 * not also retransmitted. With fec = auto, k_used is the largest
-	 * recent block's whose parity came (the peer sizes its blocks to its
-	 * rate), and no parity for a second (none is sent over clean links)
-	 * means no wait; with a fixed code, K. */
-	if (!c->p.fec_auto && recover_fec_on(c->rec))
-		h -= recover_k(c->rec);
-	else if (fec_rx_recent(c))
-		h -= c->fec_rx_k;
+	 * not also retransmitted (fec_rx_wait_k). */
+	h -= fec_rx_wait_k(c);
 	/* With NACK, a gap is asked for when its grace is up, and held for
 	 * the answers: NACK_ASKS answer times, an ask each (the reorder buffer
 	 * holds it no longer than the budget; an ask whose answer could not

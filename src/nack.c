@@ -175,7 +175,7 @@ static void nack_by_age(struct core *c)
 	if (!c->p.nack || !spread || !reorder_front(c->ro, &front, &at))
 		return;
 	after = at + 3 * spread + 2 * NS_PER_MS;
-	if (c->p.fec_auto ? fec_rx_recent(c) : recover_fec_on(c->rec))
+	if (fec_rx_wait_k(c))
 		after += c->p.budget_ns / 4;
 	if (c->now < after) {
 		c->wake = min_u64(c->wake, after);

@@ -113,12 +113,18 @@ static void on_data(struct core *c, unsigned id, const struct wire_data *dp,
 	sync_reorder_stats(c);
 }
 
-/* True if the peer's parity came within the last second: a gap then waits
- * for its block's (fec = auto sends none over clean links, and then no gap
- * waits for FEC). */
-bool fec_rx_recent(const struct core *c)
+/* How many packets past a gap its block's parity may still be: the horizon
+ * holds the gap back that far, so FEC gets its chance first. With a fixed
+ * code, K. With fec = auto, the largest recent block's k_used (the peer
+ * sizes its blocks to its rate), and 0 if no parity came for a second: over
+ * clean links auto sends none, and then no gap waits for FEC. */
+unsigned fec_rx_wait_k(const struct core *c)
 {
-	return recover_fec_on(c->rec) && c->fec_rx_k && c->now - c->fec_rx_at < NS_PER_S;
+	if (!recover_fec_on(c->rec))
+		return 0;
+	if (!c->p.fec_auto)
+		return recover_k(c->rec);
+	return c->fec_rx_k && c->now - c->fec_rx_at < NS_PER_S ? c->fec_rx_k : 0;
 }
 
 static void on_parity(struct core *c, unsigned id, const struct wire_parity *h,
